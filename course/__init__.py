@@ -1,0 +1,1 @@
+"""Instructor tooling around nbgrader: release student notebooks, check them, grade, report."""

@@ -1,0 +1,4 @@
+"""``python -m course <command>``."""
+from .cli import main
+
+raise SystemExit(main())
