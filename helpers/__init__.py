@@ -24,6 +24,7 @@ _EXPORTS = {
     "kmeans_accuracy": "metrics",
     "reconstruction_mse": "metrics",
     "count_parameters": "metrics",
+    "Unfinished": "grading",
     "show_digits": "plots",
     "show_grid": "plots",
     "plot_reconstructions": "plots",

@@ -79,3 +79,50 @@ def check_module(value: Any, name: str) -> nn.Module:
     if not isinstance(value, nn.Module):
         raise AssertionError(f"{name} should be a torch.nn.Module, but it is a {type(value).__name__}")
     return value
+
+
+class Unfinished:
+    """Stands in for a result that needs an exercise not finished yet: using it raises NotImplementedError.
+
+    A cell that builds a result from an exercise (``ae = Autoencoder(); fit(ae, ...)``) leaves
+    its name undefined when the exercise still raises ``NotImplementedError``. Binding the name
+    to ``Unfinished("Autoencoder")`` first means every later cell that uses it stops with the
+    same clear message (finish the exercise) instead of a ``NameError`` or a shape error.
+    """
+
+    def __init__(self, exercise: str) -> None:
+        object.__setattr__(self, "_exercise", exercise)
+
+    def _stop(self, *args: Any, **kwargs: Any):
+        raise NotImplementedError(
+            f"this needs the exercise `{object.__getattribute__(self, '_exercise')}` above: "
+            "finish it, run its cell, then run this cell again"
+        )
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # Jupyter's display machinery probes for _repr_*_ methods
+            raise AttributeError(name)
+        self._stop()
+
+    def __repr__(self) -> str:
+        return f"<unfinished: needs the exercise `{object.__getattribute__(self, '_exercise')}`>"
+
+    __str__ = __repr__
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        # torch.cat([...]), F.mse_loss(...) and friends land here when given a placeholder
+        pending = [args, list((kwargs or {}).values())]
+        while pending:  # find the placeholder, possibly inside a list of tensors
+            item = pending.pop()
+            if isinstance(item, cls):
+                item._stop()
+            if isinstance(item, (list, tuple)):
+                pending.extend(item)
+        return NotImplemented
+
+    __call__ = __iter__ = __len__ = __getitem__ = __contains__ = __bool__ = _stop
+    __array__ = __float__ = __int__ = __index__ = __format__ = _stop
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _stop
+    __matmul__ = __rmatmul__ = __pow__ = __neg__ = __lt__ = __le__ = __gt__ = __ge__ = _stop
+    __setattr__ = __setitem__ = _stop

@@ -63,3 +63,22 @@ def test_check_module():
     assert check_module(torch.nn.Linear(2, 2), "m")
     with pytest.raises(AssertionError, match="nn.Module"):
         check_module(lambda x: x, "m")
+
+
+def test_unfinished_placeholder_raises_not_implemented_on_every_use():
+    import numpy as np
+
+    from helpers import Unfinished, kmeans_accuracy, plot_history, reconstruction_mse
+
+    ae = Unfinished("Autoencoder")
+    uses = [
+        lambda: ae(torch.zeros(2)), lambda: ae.encode, lambda: len(ae), lambda: ae[0], lambda: ae + 1,
+        lambda: f"{ae:.3f}", lambda: np.asarray(ae), lambda: torch.cat([ae, torch.zeros(1)]),
+        lambda: float(ae), lambda: bool(ae), lambda: reconstruction_mse(ae, torch.zeros(2, 2)),
+        lambda: kmeans_accuracy(ae, [0, 1]), lambda: plot_history(ae), lambda: torch.nn.functional.mse_loss(ae, ae),
+    ]
+    for use in uses:
+        with pytest.raises(NotImplementedError, match="`Autoencoder`"):
+            use()
+    assert "Autoencoder" in repr(ae)
+    assert not hasattr(ae, "_repr_html_")  # Jupyter can still display it
