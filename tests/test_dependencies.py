@@ -1,0 +1,41 @@
+"""The static analysis that picks the cells a grade cell needs."""
+from course.dependencies import cell_names, needed_cells
+
+NOTEBOOK = [
+    "import torch\nfrom helpers import fit, seed_everything\n%matplotlib inline",  # 0 setup
+    "x_train = torch.rand(10, 4)",  # 1 data
+    "def pca_reconstruct(x, k):\n    return x",  # 2 exercise 1
+    "assert pca_reconstruct(x_train, 2).shape == x_train.shape",  # 3 test of exercise 1
+    "class Autoencoder(torch.nn.Module):\n    pass",  # 4 exercise 2
+    "seed_everything(0)",  # 5 a bare side effect
+    "model = Autoencoder()\nhistory = fit(model, x_train, None)",  # 6 training
+    "model.eval()",  # 7 in-place change
+    "plot_history(history)",  # 8 a figure (reads history)
+    "for layer in model.modules():\n    z = layer\nassert model is not None",  # 9 test of exercise 2
+    "!pip install nothing\nslow = expensive(x_train)",  # 10 unrelated
+]
+
+
+def test_cell_names_sees_definitions_uses_and_in_place_changes():
+    names = cell_names("import torch.nn as nn\nfrom a import b\nx, y = f(z)\nmodel.eval()\nw[0] = 1\ndef g():\n    return h")
+    assert names.defines == {"nn", "b", "x", "y", "g"}
+    assert names.mutates == {"model", "w"}
+    assert {"f", "z", "model", "h"} <= names.uses
+
+
+def test_magics_and_shell_lines_are_ignored():
+    assert cell_names("%time x = 1\n!ls\ny = 2").defines == {"y"}
+
+
+def test_a_function_level_exercise_needs_only_setup_data_and_its_solution():
+    assert needed_cells(NOTEBOOK, [3]) == [0, 1, 2, 3]
+
+
+def test_a_trained_model_test_needs_the_training_chain_and_in_place_changes():
+    # 5 (seeding) and 8 (a figure) bind nothing and can run: they are kept so that
+    # random streams match a full run; 10 is unrelated and skipped.
+    assert needed_cells(NOTEBOOK, [9]) == [0, 1, 4, 5, 6, 7, 8, 9]
+
+
+def test_an_unparsable_cell_is_treated_as_needing_nothing():
+    assert cell_names("def broken(:\n").defines == frozenset()
