@@ -1,0 +1,301 @@
+"""Grade one submitted notebook with nbgrader, in a scratch course of its own, in the sandbox.
+
+This is the unit of grading: a notebook in, points per grade cell out (plus the
+autograded notebook, the feedback HTML and whatever needs the instructor's attention).
+``course grade`` runs it once per submission in a separate process (``python -m
+course.autograde SPEC.json``), several at a time, and imports the results into the course
+gradebook with a single writer; the fairness harness can call :func:`grade_notebook`
+directly.
+
+Each submission gets a scratch nbgrader course: ``source/<assignment>/`` (copied from the
+course), a copy of a template gradebook that ``generate_assignment`` filled once per
+assignment, and ``submitted/<student>/<assignment>/<notebook>.ipynb``. nbgrader's own
+converters do the work (autograde restores the test cells and scores them,
+generate_feedback writes the HTML); this module only configures them: the sandboxed
+kernel (:mod:`course.sandbox`), the timeouts (:mod:`course.execute`), one torch thread.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from course.notebooks import read_notebook
+
+# Error names in an autograded notebook that the instructor should hear about, and why.
+EXECUTION_PROBLEMS = {
+    "DeadKernelError": "the kernel died (crash, os._exit or the memory limit)",
+    "CellTimeoutError": "a cell ran past the per-cell time limit",
+    "NotebookTimeoutError": "the notebook ran past its time limit",
+    "MemoryError": "ran out of memory (the per-process limit)",
+}
+
+
+@dataclass(frozen=True)
+class GradeSettings:
+    """How a submission is executed. The same settings give the same grades, whatever --jobs is."""
+
+    cell_timeout: int = 600  # s; the longest training cell takes ~40 s on 2 CPU cores with mnist5k
+    notebook_timeout: int = 1800  # s for all cells together
+    threads: int = 1  # torch/OpenMP threads per kernel: fixed, so results do not depend on --jobs
+    data: str = "mnist5k"  # COURSE_DATA in the kernel; the sandbox has no network anyway
+    memory_gib: float = 6.0  # per process in the kernel
+    max_processes: int = 256  # processes and threads in one sandbox
+    sandbox: bool = True  # False: no bubblewrap even when installed (not recommended)
+
+
+@dataclass
+class GradeResult:
+    """What grading one notebook produced. ``points`` is None when nbgrader could not score it."""
+
+    student: str
+    assignment: str
+    notebook: str
+    points: dict[str, float] | None = None  # grade id -> points scored
+    max_points: dict[str, float] = field(default_factory=dict)
+    attention: list[str] = field(default_factory=list)  # reasons the instructor should look
+    autograded: str | None = None  # the executed notebook, in the scratch course
+    feedback: str | None = None  # the feedback HTML, in the scratch course
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum((self.points or {}).values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(self.max_points.values())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "GradeResult":
+        return cls(**json.loads(text))
+
+
+def ensure_tools_on_path() -> None:
+    """nbgrader runs ``alembic`` by name: put this environment's scripts first on PATH."""
+    scripts = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def scratch_config(scratch: Path, settings: GradeSettings, policy: dict):
+    """nbgrader configuration for a scratch course at ``scratch`` with the sandboxed Execute."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    from course.execute import CourseExecute
+
+    c = Config()
+    c.CourseDirectory.root = str(scratch)
+    c.CourseDirectory.source_directory = "source"
+    c.CourseDirectory.release_directory = "release"
+    c.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+    c.Execute.timeout = settings.cell_timeout
+    c.Execute.kernel_name = "python3"
+    c.CourseExecute.notebook_timeout = settings.notebook_timeout
+    c.SandboxKernelManager.policy = policy
+    c.SandboxKernelManager.transport = "ipc"  # Unix sockets: TCP would not cross the empty network namespace
+    c.SandboxKernelManager.ip = str(Path(policy["runtime"]) / "kernel")
+    c.SandboxKernelManager.connection_file = str(Path(policy["runtime"]) / "kernel.json")
+    steps = Autograde.class_traits()["autograde_preprocessors"].default()
+    c.Autograde.autograde_preprocessors = [CourseExecute if step is Execute else step for step in steps]
+    return c
+
+
+def prepare_template(source_assignment: Path, template: Path) -> Path:
+    """A scratch course whose gradebook knows the assignment (nbgrader generate_assignment)."""
+    from nbgrader.apps import NbGraderAPI
+
+    assignment = source_assignment.name
+    if template.exists():
+        shutil.rmtree(template)
+    shutil.copytree(source_assignment, template / "source" / assignment)
+    ensure_tools_on_path()
+    api = NbGraderAPI(config=scratch_config(template, GradeSettings(), {"runtime": str(template)}))
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{result['log'][-3000:]}")
+    return template / "gradebook.db"
+
+
+def data_root() -> Path:
+    """Where helpers looks for MNIST on disk (read-only inside the sandbox)."""
+    from helpers.data import data_root as helpers_data_root
+
+    return helpers_data_root()
+
+
+def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings) -> dict:
+    """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
+    from course.sandbox import GIB, SandboxPolicy, bwrap_path, python_paths
+
+    folders = {name: scratch / name for name in ("home", "tmp", "runtime")}
+    for folder in folders.values():
+        if folder.exists():  # a second run in the same scratch folder starts clean
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    threads = str(settings.threads)
+    env = {"COURSE_DATA": settings.data, "COURSE_DATA_DIR": str(data_root()), "NBGRADER_EXECUTION": "autograde",
+           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+           "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLCONFIGDIR": str(folders["home"] / "matplotlib")}
+    env.update({k: os.environ[k] for k in ("COURSE_DEVICE", "CUDA_VISIBLE_DEVICES") if k in os.environ})
+    isolate = settings.sandbox and bwrap_path() is not None
+    policy = SandboxPolicy(
+        workdir=str(scratch / "autograded" / student / assignment), work_copy=str(scratch / "work"),
+        home=str(folders["home"]),
+        tmp=str(folders["tmp"]), runtime=str(folders["runtime"]),
+        readable=python_paths() + ((str(data_root()),) if data_root().exists() else ()),
+        env=env, memory_bytes=int(settings.memory_gib * GIB), max_processes=settings.max_processes,
+        isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,
+    )
+    copy_font_cache(folders["home"] / "matplotlib")
+    return policy.to_dict()
+
+
+def sandbox_uid() -> int:
+    """An unprivileged user id for this worker's kernel alone (root grading; see course.sandbox)."""
+    return 200_000 + os.getpid() % 100_000
+
+
+def copy_font_cache(folder: Path) -> None:
+    """Give the kernel matplotlib's font list, so it does not rebuild it (seconds) for every notebook."""
+    try:
+        import matplotlib
+
+        for cached in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(cached, folder / cached.name)
+    except Exception:  # no cache yet: the kernel builds one, only slower
+        pass
+
+
+def build_scratch(scratch: Path, source_assignment: Path, template_db: Path | None,
+                  student: str, notebook: "object", notebook_name: str) -> None:
+    """The scratch course: the assignment's source, the gradebook, the submission to grade."""
+    from course.notebooks import write_notebook
+
+    assignment = source_assignment.name
+    shutil.copytree(source_assignment, scratch / "source" / assignment, dirs_exist_ok=True)
+    if template_db is not None:
+        shutil.copy(template_db, scratch / "gradebook.db")
+    write_notebook(notebook, scratch / "submitted" / student / assignment / notebook_name)
+
+
+def read_scores(scratch: Path, notebook: str, assignment: str, student: str) -> tuple[dict, dict]:
+    """Points scored and points possible per grade cell, from the scratch gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{scratch / 'gradebook.db'}") as gb:
+        grades = gb.find_submission_notebook(notebook, assignment, student).grades
+        return ({g.name: float(g.score or 0) for g in grades}, {g.name: float(g.max_score) for g in grades})
+
+
+def execution_problems(notebook) -> list[str]:
+    """What went wrong while the notebook ran: one line per kind, naming the first cell it hit."""
+    found: dict[str, str] = {}
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            ename = output.get("ename") if output.get("output_type") == "error" else None
+            if ename in EXECUTION_PROBLEMS and ename not in found:
+                where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+                found[ename] = f"{EXECUTION_PROBLEMS[ename]}, in {where}"
+    return list(found.values())
+
+
+def last_error(log: str) -> str:
+    """The most telling line of an nbgrader log: its last error or traceback line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    exceptions = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b.*:", line)]
+    errors = [line for line in lines if line.startswith("[ERROR]")]
+    return (exceptions or errors or lines or ["no log"])[-1][:300]
+
+
+def grade_notebook(
+    submission: Path, student: str, assignment: str, source_assignment: Path, release_notebook: Path,
+    scratch: Path, settings: GradeSettings = GradeSettings(), template_db: Path | None = None,
+) -> GradeResult:
+    """Grade one submitted notebook in a new scratch course at ``scratch``; never raises on bad input.
+
+    ``source_assignment`` is the folder of the solved assignment, ``release_notebook`` the
+    student version (used to put back deleted test cells and to tell given code from the
+    student's); without ``template_db`` the scratch gradebook is made by generate_assignment.
+    """
+    from course.submissions import parse_notebook, prepare_submission
+
+    start = time.monotonic()
+    name = release_notebook.name
+    result = GradeResult(student=student, assignment=assignment, notebook=Path(name).stem)
+    notebook, problem = parse_notebook(submission.read_bytes())
+    if notebook is None:
+        result.attention.append(f"not graded: {problem}")
+        return finish(result, start)
+    notebook, notes = prepare_submission(notebook, read_notebook(release_notebook))
+    result.attention += notes
+    if template_db is None:
+        template_db = prepare_template(source_assignment, scratch / "template")
+    build_scratch(scratch, source_assignment, template_db, student, notebook, name)
+    run_nbgrader(result, scratch, settings)
+    return finish(result, start)
+
+
+def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings) -> None:
+    """nbgrader autograde then generate_feedback in the scratch course; fills ``result``."""
+    from nbgrader.apps import NbGraderAPI
+
+    ensure_tools_on_path()
+    student, assignment, stem = result.student, result.assignment, result.notebook
+    policy = kernel_policy(scratch, student, assignment, settings)
+    api = NbGraderAPI(config=scratch_config(scratch, settings, policy))
+    graded = api.autograde(assignment, student, force=True, create=True)
+    autograded = scratch / "autograded" / student / assignment / f"{stem}.ipynb"
+    if not graded["success"] or not autograded.exists():
+        result.attention.append(f"not graded: nbgrader autograde failed ({last_error(graded['log'])})")
+        return
+    result.points, result.max_points = read_scores(scratch, stem, assignment, student)
+    result.autograded = str(autograded)
+    result.attention += execution_problems(read_notebook(autograded))
+    feedback = api.generate_feedback(assignment, student, force=True)
+    html = scratch / "feedback" / student / assignment / f"{stem}.html"
+    if feedback["success"] and html.exists():
+        result.feedback = str(html)
+    else:
+        result.attention.append(f"no feedback: nbgrader generate_feedback failed ({last_error(feedback['log'])})")
+
+
+def finish(result: GradeResult, start: float) -> GradeResult:
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: ``python -m course.autograde SPEC.json`` grades one submission.
+
+    SPEC names the submission, student, assignment, source folder, release notebook,
+    scratch folder, template gradebook, settings and where to write the result JSON.
+    """
+    spec = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
+    os.chdir(spec["scratch"])  # nbgrader must not pick up the course's nbgrader_config.py
+    try:
+        result = grade_notebook(
+            Path(spec["submission"]), spec["student"], spec["assignment"], Path(spec["source_assignment"]),
+            Path(spec["release_notebook"]), Path(spec["scratch"]), GradeSettings(**spec["settings"]),
+            Path(spec["template_db"]) if spec.get("template_db") else None,
+        )
+    except Exception as error:  # a bug or a broken environment: report it for this submission only
+        result = GradeResult(spec["student"], spec["assignment"], Path(spec["release_notebook"]).stem,
+                             attention=[f"not graded: the grader failed ({type(error).__name__}: {error})"])
+    Path(spec["result"]).write_text(result.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

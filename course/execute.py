@@ -1,0 +1,72 @@
+"""nbgrader's Execute step with two guarantees more: a whole-notebook time limit, and a dead
+kernel that costs only the cells that had not run yet.
+
+nbgrader 0.9.6 executes a submission cell by cell with a per-cell timeout (30 s by
+default; the course raises it, training cells need minutes on full data). Two things it
+does not do:
+
+- bound the whole notebook: fifty cells of 599 s each pass a 600 s per-cell limit. Here
+  each cell's timeout is also cut to the time left until ``notebook_timeout``; after that
+  every remaining code cell gets a ``NotebookTimeoutError`` output instead of running;
+- survive a dead kernel: when the kernel dies (a segfault, ``os._exit``, the memory limit),
+  nbclient raises ``DeadKernelError`` and nbgrader records no score at all. Here the cell
+  gets a ``DeadKernelError`` output and the cells after it a "not run" error, so
+  nbgrader's own SaveAutoGrades still scores the tests that passed before the crash.
+
+The error names are what :func:`course.autograde.execution_problems` reports to the
+instructor.
+"""
+from __future__ import annotations
+
+import time
+
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+from course.sandbox import SandboxKernelManager
+
+NOTEBOOK_TIMEOUT = "NotebookTimeoutError"
+DEAD_KERNEL = "DeadKernelError"
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output as a kernel would have sent it."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class CourseExecute(Execute):
+    """nbgrader's Execute preprocessor with a whole-notebook limit and dead-kernel handling."""
+
+    notebook_timeout = Integer(1800, help="Seconds for the whole notebook (all cells together).").tag(config=True)
+
+    def __init__(self, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxKernelManager  # nbgrader's Execute would set its own
+        super().__init__(**kwargs)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped: NotebookNode | None = None  # the error every later code cell gets
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        per_cell = super()._get_timeout(cell)
+        left = max(1, int(self._deadline - time.monotonic()))
+        return left if per_cell is None else min(per_cell, left)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, self.resources
+        if self._stopped is None and time.monotonic() >= self._deadline:
+            self._stopped = error_output(
+                NOTEBOOK_TIMEOUT, f"not run: the notebook used up its {self.notebook_timeout} s")
+        if self._stopped is not None:
+            cell.outputs = [self._stopped]
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            cell.outputs.append(error_output(DEAD_KERNEL, "the kernel died while running this cell"))
+            self._stopped = error_output(DEAD_KERNEL, "not run: the kernel died in an earlier cell")
+            return cell, self.resources
