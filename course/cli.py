@@ -1,10 +1,152 @@
-"""The ``course`` command line (placeholder until the instructor pipeline lands)."""
+"""The instructor's commands: ``course <command>`` (or ``python -m course <command>``).
+
+    course release [ASSIGNMENT ...]   student notebooks in release/ (nbgrader + Colab header)
+    course check                      release/ is up to date and leaks no solution or hidden test
+    course grade SUBMISSIONS          grade a folder or zip of submissions in the sandbox
+    course report                     per assignment: score histogram, pass rates, what needs a look
+    course examples                   write example submissions (complete, partial, blank)
+    course all                        release, grade the examples, report (what `make course` runs)
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from course.autograde import GradeSettings
+from course.config import CourseConfig, load_config
+
+
+def cmd_release(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.release import release_files, write_release
+
+    assignments = args.assignments or config.assignments()
+    unknown = sorted(set(assignments) - set(config.assignments()))
+    if unknown:
+        print(f"error: no source notebook for {', '.join(unknown)} in {config.source}", file=sys.stderr)
+        return 2
+    for assignment in assignments:
+        start = time.perf_counter()
+        files = release_files(config, assignment)
+        write_release(config, assignment, files)
+        print(f"released {assignment}: {', '.join(sorted(files))} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_check(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.check import check
+
+    problems = check(config)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"course check: {len(problems)} problems", file=sys.stderr)
+        return 1
+    print(f"course check: {len(config.assignments())} assignments, release/ up to date, nothing leaked")
+    return 0
+
+
+def settings_from(args: argparse.Namespace) -> GradeSettings:
+    return GradeSettings(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, threads=args.threads,
+                         data=args.data, memory_gib=args.memory, max_processes=args.max_processes,
+                         sandbox=not args.no_sandbox)
+
+
+def cmd_grade(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.grade import grade
+
+    if not args.submissions.exists():
+        print(f"error: {args.submissions} does not exist", file=sys.stderr)
+        return 2
+    return grade(config, args.submissions, settings_from(args), args.jobs, args.db, args.pattern,
+                 args.assignment, args.keep_scratch)
+
+
+def cmd_report(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.report import report
+
+    written = report(config, args.db)
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("nothing graded yet: run `course grade SUBMISSIONS` first")
+    return 0
+
+
+def cmd_examples(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.examples import write_examples
+
+    expected = write_examples(config, args.out or config.root / "examples")
+    for assignment, students in expected.items():
+        print(f"{assignment}: " + ", ".join(f"{s} ({p:g} points)" for s, p in students.items()))
+    return 0
+
+
+def cmd_all(config: CourseConfig, args: argparse.Namespace) -> int:
+    """release, examples, grade the examples, report, and say where everything is."""
+    args.assignments, args.out, args.submissions = [], config.root / "examples", config.root / "examples"
+    args.assignment = args.pattern = args.db = None
+    args.keep_scratch = False
+    if not config.assignments():
+        print(f"no assignments in {config.source} yet")
+        return 0
+    steps = [("release", cmd_release), ("examples", cmd_examples), ("grade", cmd_grade), ("report", cmd_report)]
+    status = 0
+    for name, step in steps:
+        print(f"\n== course {name} ==")
+        status = max(status, step(config, args))
+    print(f"\nreport:     {config.reports}/<assignment>.md and .png")
+    return status
+
+
+def grade_options(parser: argparse.ArgumentParser) -> None:
+    """The options that decide how submissions run (shared by grade and all)."""
+    defaults = GradeSettings()
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    parser.add_argument("--timeout", type=int, default=defaults.cell_timeout, help="seconds per cell (default %(default)s)")
+    parser.add_argument("--notebook-timeout", type=int, default=defaults.notebook_timeout,
+                        help="seconds per notebook, all cells together (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help="torch threads per kernel (default %(default)s; grades depend on it, not on --jobs)")
+    parser.add_argument("--data", default=os.environ.get("COURSE_GRADE_DATA", defaults.data),
+                        help="COURSE_DATA while grading (default %(default)s)")
+    parser.add_argument("--memory", type=float, default=defaults.memory_gib, help="GiB per kernel process (default %(default)s)")
+    parser.add_argument("--max-processes", type=int, default=defaults.max_processes,
+                        help="processes and threads per sandbox (default %(default)s)")
+    parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bubblewrap (trusted code only)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, help="the course folder (default: found from the current folder)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    release = commands.add_parser("release", help="write the student notebooks to release/")
+    release.add_argument("assignments", nargs="*", help="default: all")
+    commands.add_parser("check", help="fail when release/ is stale or leaks solutions or hidden tests")
+    grade = commands.add_parser("grade", help="grade submissions (folder or zip)")
+    grade.add_argument("submissions", type=Path, help="nbgrader layout <student>/<assignment>/<notebook>.ipynb, or LMS files")
+    grade.add_argument("--assignment", help="grade only this assignment (and attribute LMS files to it)")
+    grade.add_argument("--pattern", help="preset (simple, canvas, moodle) or regex with (?P<student>...) for LMS file names")
+    grade.add_argument("--db", help="gradebook database URL (default sqlite:///<course>/gradebook.db)")
+    grade.add_argument("--keep-scratch", action="store_true", help="keep the scratch courses (for debugging)")
+    grade_options(grade)
+    report = commands.add_parser("report", help="PNG and markdown summary per assignment in reports/")
+    report.add_argument("--db", help="gradebook database URL")
+    examples = commands.add_parser("examples", help="write example submissions (complete, partial, blank)")
+    examples.add_argument("--out", type=Path, help="default: <course>/examples")
+    everything = commands.add_parser("all", help="release, grade the example submissions, report")
+    grade_options(everything)
+    everything.set_defaults(jobs=min(2, os.cpu_count() or 1))
+    return parser
+
+
+COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "report": cmd_report,
+            "examples": cmd_examples, "all": cmd_all}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__)
-    parser.parse_args(argv)
-    return 0
+    args = build_parser().parse_args(argv)
+    config = load_config(args.root)
+    return COMMANDS[args.command](config, args)
