@@ -15,17 +15,17 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from course.autograde import GradeResult, GradeSettings, ensure_tools_on_path, prepare_template
+from course.autograde import GradeResult, GradeSettings, ensure_tools_on_path, prepare_template, worker_process
 from course.collect import Rejected, Submission, collect
 from course.config import CourseConfig
 from course.gradebook import copy_outputs, export_cells, export_grades, record_attention, register_assignment, store_result
@@ -68,23 +68,29 @@ def copy_in(config: CourseConfig, submission: Submission) -> Path:
     return folder / submission.notebook
 
 
-def run_worker(spec: dict, timeout: float) -> GradeResult:
+def worker_context():
+    """Processes forked from a server that imported nbgrader once (importing it takes ~4 s each time)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["course.autograde", "course.execute", "course.submissions", "nbgrader.apps"])
+    return context
+
+
+def run_worker(spec: dict, timeout: float, context) -> GradeResult:
     """Grade one submission in a fresh process; kill it (and its sandbox) when it runs too long."""
     scratch = Path(spec["scratch"])
     (scratch / "spec.json").write_text(json.dumps(spec))
-    with open(scratch / "worker.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "course.autograde", str(scratch / "spec.json")],
-                                   cwd=scratch, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    process = context.Process(target=worker_process, args=(str(scratch / "spec.json"),))
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: the kernel and sandbox go too
+        process.join()
     result_file = Path(spec["result"])
     if result_file.exists():
         return GradeResult.from_json(result_file.read_text())
-    tail = (scratch / "worker.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-    reason = (f"grading did not finish within {int(timeout)} s" if process.returncode == -signal.SIGKILL
+    log = scratch / "worker.log"
+    tail = (log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []) or ["no output"]
+    reason = (f"grading did not finish within {int(timeout)} s" if process.exitcode == -signal.SIGKILL
               else f"the grader crashed ({tail[0][:200]})")
     return GradeResult(spec["student"], spec["assignment"], Path(spec["release_notebook"]).stem,
                        attention=[f"not graded: {reason}"])
@@ -134,9 +140,11 @@ def grade_all(config: CourseConfig, submissions: list[Submission], settings: Gra
     timeout = settings.notebook_timeout + STARTUP_ALLOWANCE
     done = []
     print(TABLE_HEADER)
+    context = worker_context()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
             tqdm(total=len(specs), desc="grading", unit="notebook", file=sys.stderr) as bar:
-        futures = {pool.submit(run_worker, spec, timeout): submission for spec, submission in zip(specs, submissions)}
+        futures = {pool.submit(run_worker, spec, timeout, context): submission
+                   for spec, submission in zip(specs, submissions)}
         for future in as_completed(futures):
             submission, result = futures[future], future.result()
             store_result(db_url, result)  # the main thread is the gradebook's only writer

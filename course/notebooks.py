@@ -77,7 +77,7 @@ def grade_points(notebook: NotebookNode) -> dict[str, float]:
     }
 
 
-def tests_by_exercise(notebook: NotebookNode) -> dict[str, list[str]]:
+def exercise_tests(notebook: NotebookNode) -> dict[str, list[str]]:
     """Each exercise's grade cells (its own solution cell excluded), in notebook order."""
     exercises = exercise_ids(notebook)
     owned: dict[str, list[str]] = {e: [] for e in exercises}

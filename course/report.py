@@ -58,12 +58,14 @@ def pass_rates(data: AssignmentScores, exercises: list[str]) -> dict[str, float]
 def figure(data: AssignmentScores, rates: dict[str, float]):
     """Score histogram and pass rates, side by side (a matplotlib Figure, no pyplot state)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(11, 4), layout="constrained")
     hist, bars = fig.subplots(1, 2, width_ratios=[1, 1.3])
     top = max(data.max_score, 1.0)
     hist.hist(list(data.scores.values()), bins=min(20, max(5, int(top))), range=(0, top), color="#4c72b0")
     hist.set(title=f"{data.assignment}: scores ({len(data.scores)} submissions)", xlabel="points", ylabel="submissions")
+    hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     bars.barh(list(rates)[::-1], [100 * r for r in list(rates.values())[::-1]], color="#55a868")
     bars.set(title="passed all tests of the exercise", xlabel="% of submissions", xlim=(0, 100))
     return fig

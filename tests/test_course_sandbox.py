@@ -1,0 +1,56 @@
+"""The sandbox command a grading kernel starts with: what it binds, hides and limits."""
+import sys
+from pathlib import Path
+
+from course.autograde import data_root
+from course.sandbox import SandboxPolicy, launcher_args, sandbox_command
+
+
+def policy(tmp_path: Path, **changes) -> SandboxPolicy:
+    folders = {name: str(tmp_path / name) for name in ("work", "copy", "home", "tmp", "runtime")}
+    return SandboxPolicy(workdir=folders["work"], work_copy=folders["copy"], home=folders["home"], tmp=folders["tmp"],
+                         runtime=folders["runtime"], readable=(sys.prefix,), env={"COURSE_DATA": "mnist5k"}, **changes)
+
+
+def pairs(command: list[str], flag: str) -> list[tuple[str, str]]:
+    return [(command[i + 1], command[i + 2]) for i, arg in enumerate(command) if arg == flag]
+
+
+def test_the_kernel_gets_no_network_its_own_processes_and_only_its_folders_writable(tmp_path):
+    command = sandbox_command(policy(tmp_path), ["python", "-m", "ipykernel_launcher"], bwrap="/usr/bin/bwrap")
+    for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--clearenv"):
+        assert flag in command
+    writable = pairs(command, "--bind")
+    assert (str(tmp_path / "copy"), str(tmp_path / "work")) in writable  # the copy, seen at nbgrader's path
+    assert {inside for _, inside in writable} == {"/tmp", *(str(tmp_path / n) for n in ("work", "home", "runtime"))}
+    assert (sys.prefix, sys.prefix) in pairs(command, "--ro-bind")
+    assert command[-3:] == ["python", "-m", "ipykernel_launcher"]
+
+
+def test_only_listed_variables_reach_the_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_TOKEN", "do-not-leak")
+    command = sandbox_command(policy(tmp_path), ["python"], bwrap="/usr/bin/bwrap")
+    variables = {name for name, _ in pairs(command, "--setenv")}
+    assert variables == {"PATH", "HOME", "TMPDIR", "COURSE_DATA"} and "do-not-leak" not in " ".join(command)
+
+
+def test_as_root_the_kernel_drops_to_its_own_user_id_and_keeps_the_process_limit(tmp_path):
+    rooted = sandbox_command(policy(tmp_path, uid=201234), ["python"], bwrap="/usr/bin/bwrap")
+    assert "--unshare-user" not in rooted  # a user namespace would keep uid 0, which RLIMIT_NPROC ignores
+    limits = rooted[rooted.index("-c") + 2: rooted.index("--", rooted.index("-c"))]
+    assert limits == ["201234", str(6 * 1024**3), "256", str(2 * 1024**3)]
+    assert "--unshare-user" in sandbox_command(policy(tmp_path), ["python"], bwrap="/usr/bin/bwrap")
+
+
+def test_without_bubblewrap_only_the_memory_and_file_limits_apply(tmp_path):
+    command = sandbox_command(policy(tmp_path, isolate=False), ["python", "-m", "ipykernel_launcher"])
+    assert command == launcher_args(policy(tmp_path, isolate=False), ["python", "-m", "ipykernel_launcher"])
+    assert command[3:7] == ["-1", str(6 * 1024**3), "-1", str(2 * 1024**3)]  # no process limit outside a sandbox
+
+
+def test_the_data_folder_is_the_one_helpers_reads(monkeypatch, tmp_path):
+    from helpers.data import data_root as helpers_data_root
+
+    assert data_root() == helpers_data_root()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert data_root() == helpers_data_root() == tmp_path.resolve()
