@@ -18,10 +18,26 @@ DIGIT_COLORS = "tab10"  # one color per class 0-9, the same in every figure
 
 
 def _figure(**kwargs):
-    import matplotlib.pyplot  # noqa: F401 - loads Jupyter's inline display of figures
     from matplotlib.figure import Figure
 
+    _load_backend()
     return Figure(layout="constrained", **kwargs)
+
+
+def _load_backend() -> None:
+    """Load matplotlib's backend module, so that Jupyter shows a figure that a cell returns.
+
+    Jupyter's inline backend registers the display of figures when its module is imported,
+    and pyplot imports it lazily, on its first figure. Figures built without pyplot never
+    trigger that: a cell returning one would show only its text form.
+    """
+    import importlib
+
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    if backend.startswith("module://"):  # e.g. module://matplotlib_inline.backend_inline in Jupyter
+        importlib.import_module(backend[len("module://"):])
 
 
 def _as_images(x: Any) -> np.ndarray:

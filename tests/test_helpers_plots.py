@@ -82,3 +82,18 @@ def test_plot_tsne_shows_each_representation_side_by_side():
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["pixels", "latent"]
     assert len(panels[0].collections[0].get_offsets()) == 60
+
+
+def test_a_returned_figure_shows_as_an_image_in_a_fresh_jupyter_kernel():
+    # Built without pyplot, a figure only displays once the inline backend is loaded (plots._load_backend).
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import torch\nfrom helpers import show_digits\nshow_digits(torch.rand(2, 784))")]
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # the kernel's own backend
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute(env=env)
+    (output,) = notebook.cells[0].outputs
+    assert "image/png" in output["data"]
