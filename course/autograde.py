@@ -140,7 +140,7 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
     """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
     from course.sandbox import GIB, SandboxPolicy, bwrap_path, python_paths
 
-    folders = {name: scratch / name for name in ("home", "tmp", "runtime")}
+    folders = {name: scratch / name for name in ("home", "tmp", "shm", "runtime")}
     for folder in folders.values():
         if folder.exists():  # a second run in the same scratch folder starts clean
             shutil.rmtree(folder)
@@ -154,7 +154,7 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
     policy = SandboxPolicy(
         workdir=str(scratch / "autograded" / student / assignment), work_copy=str(scratch / "work"),
         home=str(folders["home"]),
-        tmp=str(folders["tmp"]), runtime=str(folders["runtime"]),
+        tmp=str(folders["tmp"]), shm=str(folders["shm"]), runtime=str(folders["runtime"]),
         readable=python_paths() + ((str(data_root()),) if data_root().exists() else ()),
         env=env, memory_bytes=int(settings.memory_gib * GIB), max_processes=settings.max_processes,
         isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,

@@ -7,8 +7,8 @@ that kernel start inside bubblewrap (``bwrap``, the sandbox Flatpak uses):
 
 - file system: the operating system and the Python environment read-only, the ``helpers``
   package read-only, the data folder read-only, and writable only the notebook's own
-  working copy, a private home and /tmp (all three inside a scratch folder that is thrown
-  away); the course root, the gradebook and other submissions do not exist in there;
+  working copy, a private home, /tmp and /dev/shm (all inside a scratch folder that is
+  thrown away, on disk); the course root, the gradebook and other submissions do not exist in there;
 - no network (an empty network namespace), its own process ids (it cannot see or signal
   the grader), a clean environment (only the variables listed below);
 - limits set inside the sandbox, after it is created: processes and threads
@@ -63,6 +63,7 @@ class SandboxPolicy:
     work_copy: str  # a copy of that folder, mounted at ``workdir``: what the kernel really writes to
     home: str  # a private, writable $HOME (IPython and matplotlib write there)
     tmp: str  # mounted as /tmp, on disk rather than in memory
+    shm: str  # mounted as /dev/shm (semaphores: joblib and multiprocessing need it), on disk too
     runtime: str  # the connection file and the kernel's Unix sockets
     readable: tuple[str, ...] = ()  # read-only: the Python environment, helpers, data
     env: dict[str, str] = field(default_factory=dict)
@@ -154,7 +155,7 @@ def sandbox_command(policy: SandboxPolicy, kernel: list[str], bwrap: str | None 
     writable = [(policy.work_copy, policy.workdir), (policy.home, policy.home), (policy.runtime, policy.runtime)]
     return [
         bwrap, *namespace_args(policy.uid >= 0), *system_binds(),
-        "--proc", "/proc", "--dev", "/dev", *gpu_binds(), "--bind", policy.tmp, "/tmp",
+        "--proc", "/proc", "--dev", "/dev", *gpu_binds(), "--bind", policy.tmp, "/tmp", "--bind", policy.shm, "/dev/shm",
         *parent_dirs([*policy.readable, *(inside for _, inside in writable)]),
         *readable_binds(policy.readable),
         *[arg for host, inside in writable for arg in ("--bind", host, inside)],
@@ -201,7 +202,7 @@ class SandboxKernelManager(AsyncKernelManager):
         policy = SandboxPolicy(**{**self.policy, "readable": tuple(self.policy.get("readable", ()))})
         connection_file = os.path.realpath(self.connection_file)
         prepare_work_copy(policy)
-        hand_over([Path(p) for p in (policy.work_copy, policy.home, policy.tmp, policy.runtime)], policy.uid)
+        hand_over([Path(p) for p in (policy.work_copy, policy.home, policy.tmp, policy.shm, policy.runtime)], policy.uid)
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *(extra_arguments or [])]
         return sandbox_command(policy, kernel)
 

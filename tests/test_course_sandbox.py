@@ -7,9 +7,9 @@ from course.sandbox import SandboxPolicy, launcher_args, sandbox_command
 
 
 def policy(tmp_path: Path, **changes) -> SandboxPolicy:
-    folders = {name: str(tmp_path / name) for name in ("work", "copy", "home", "tmp", "runtime")}
+    folders = {name: str(tmp_path / name) for name in ("work", "copy", "home", "tmp", "shm", "runtime")}
     return SandboxPolicy(workdir=folders["work"], work_copy=folders["copy"], home=folders["home"], tmp=folders["tmp"],
-                         runtime=folders["runtime"], readable=(sys.prefix,), env={"COURSE_DATA": "mnist5k"}, **changes)
+                         shm=folders["shm"], runtime=folders["runtime"], readable=(sys.prefix,), env={"COURSE_DATA": "mnist5k"}, **changes)
 
 
 def pairs(command: list[str], flag: str) -> list[tuple[str, str]]:
@@ -22,7 +22,7 @@ def test_the_kernel_gets_no_network_its_own_processes_and_only_its_folders_writa
         assert flag in command
     writable = pairs(command, "--bind")
     assert (str(tmp_path / "copy"), str(tmp_path / "work")) in writable  # the copy, seen at nbgrader's path
-    assert {inside for _, inside in writable} == {"/tmp", *(str(tmp_path / n) for n in ("work", "home", "runtime"))}
+    assert {inside for _, inside in writable} == {"/tmp", "/dev/shm", *(str(tmp_path / n) for n in ("work", "home", "runtime"))}
     assert (sys.prefix, sys.prefix) in pairs(command, "--ro-bind")
     assert command[-3:] == ["python", "-m", "ipykernel_launcher"]
 
