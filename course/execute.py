@@ -29,6 +29,9 @@ from course.sandbox import SandboxKernelManager
 
 NOTEBOOK_TIMEOUT = "NotebookTimeoutError"
 DEAD_KERNEL = "DeadKernelError"
+CELL_TIMEOUT = dict(Execute.class_traits()["error_on_timeout"].default())  # nbgrader's CellTimeoutError output
+NOTEBOOK_TIMEOUT_ERROR = {"ename": NOTEBOOK_TIMEOUT, "evalue": "the notebook used up its time",
+                          "traceback": [f"{NOTEBOOK_TIMEOUT}: the notebook used up its time"]}
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -46,18 +49,25 @@ class CourseExecute(Execute):
         super().__init__(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._deadline = time.monotonic() + self.notebook_timeout
+        self._deadline: float | None = None  # set when the first cell starts: kernel start-up is not counted
         self._stopped: NotebookNode | None = None  # the error every later code cell gets
         return super().preprocess(nb, resources, km)
 
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
         per_cell = super()._get_timeout(cell)
+        if self._deadline is None:
+            return per_cell
         left = max(1, int(self._deadline - time.monotonic()))
-        return left if per_cell is None else min(per_cell, left)
+        cut = per_cell is None or left < per_cell
+        # what the cell shows if it times out: the notebook's limit when that was the shorter one
+        self.error_on_timeout = {**CELL_TIMEOUT, **(NOTEBOOK_TIMEOUT_ERROR if cut else {})}
+        return left if cut else per_cell
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, self.resources
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.notebook_timeout
         if self._stopped is None and time.monotonic() >= self._deadline:
             self._stopped = error_output(
                 NOTEBOOK_TIMEOUT, f"not run: the notebook used up its {self.notebook_timeout} s")

@@ -22,7 +22,7 @@ import signal
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from course.autograde import GradeResult, GradeSettings, ensure_tools_on_path, prepare_template, worker_process
@@ -172,11 +172,23 @@ def summarise(config: CourseConfig, graded: list[tuple[Submission, GradeResult]]
     return 1 if needs else 0
 
 
+def checked_sandbox(settings: GradeSettings, scratch: Path) -> GradeSettings:
+    """The settings to grade with: without the sandbox, after a one-line warning, when it cannot work."""
+    from course.sandbox import bwrap_path, probe
+
+    if not settings.sandbox:
+        return settings
+    problem = "bubblewrap (bwrap) is not installed" if bwrap_path() is None else probe(scratch)
+    if problem is None:
+        return settings
+    print(f"warning: grading WITHOUT the sandbox: {problem} (as root on Debian, `make sysdeps` installs "
+          "bubblewrap; elsewhere install it and allow unprivileged user namespaces)", file=sys.stderr)
+    return replace(settings, sandbox=False)
+
+
 def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int = 1, db_url: str | None = None,
           pattern: str | None = None, assignment: str | None = None, keep_scratch: bool = False) -> int:
     """The whole ``course grade`` command; returns the exit status."""
-    from course.sandbox import bwrap_path
-
     ensure_tools_on_path()
     db_url = db_url or config.db_url
     known = {a: sorted(p.name for p in (config.source / a).glob("*.ipynb")) for a in config.assignments()}
@@ -184,10 +196,8 @@ def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int
         print(f"error: unknown assignment {assignment!r}; known: {', '.join(sorted(known))}", file=sys.stderr)
         return 2
     submissions, rejected, ignored = collect(source, known, pattern or config.submission_pattern, assignment)
-    if settings.sandbox and bwrap_path() is None:
-        print("warning: bubblewrap (bwrap) is not installed: grading WITHOUT the sandbox "
-              "(as root on Debian, `make sysdeps` installs it)", file=sys.stderr)
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    settings = checked_sandbox(settings, scratch / "probe")
     try:
         graded = grade_all(config, submissions, settings, jobs, db_url, scratch) if submissions else []
     finally:

@@ -41,7 +41,11 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
 
 
 def store_result(db_url: str, result: GradeResult) -> None:
-    """Write one graded submission's points into the course gradebook (0 and flagged if ungraded)."""
+    """Write one graded submission's points into the course gradebook.
+
+    An ungraded notebook scores 0; either way a submission that needs attention is marked
+    "needs manual grade", so nbgrader's formgrader lists it for review too.
+    """
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -55,7 +59,7 @@ def store_result(db_url: str, result: GradeResult) -> None:
             grade.auto_score = result.points[grade.name] if graded else 0.0
             grade.manual_score = None
             grade.extra_credit = None
-            grade.needs_manual_grade = not graded
+            grade.needs_manual_grade = not graded or bool(result.attention)  # formgrader lists it for review
         gb.db.commit()
 
 

@@ -283,3 +283,19 @@ def test_lms_zip_regrade_and_late_resubmission(released, tmp_path):
     assert resubmitted.status == 0
     assert resubmitted.points("s2")["total"] == 7 and resubmitted.points("s1")["total"] == 7
     assert s1_feedback.stat().st_mtime_ns == stamp  # the other student's result was not touched
+
+
+def test_the_whole_notebook_limit_stops_a_notebook_of_slow_cells(released, tmp_path):
+    from course.autograde import GradeSettings, grade_notebook, prepare_template
+
+    notebook = tmp_path / "slow.ipynb"
+    notebook.write_bytes(submission(released, "f1-basics", square_sum="import time\ntime.sleep(2)\n" + answers(
+        "f1-basics")["square_sum"], norm="time.sleep(20)\n" + answers("f1-basics")["norm"]))
+    source = released / "source_notebooks" / "f1-basics"
+    result = grade_notebook(notebook, "slowpoke", "f1-basics", source,
+                            released / "release" / "f1-basics" / "f1-basics.ipynb", tmp_path / "scratch",
+                            GradeSettings(cell_timeout=30, notebook_timeout=6),
+                            prepare_template(source, tmp_path / "template"))
+    # square_sum is done after ~2 s; norm's cell meets the 6 s limit, and its test is skipped
+    assert result.points == {"test_double": 1, "test_double_negative": 1, "test_square_sum": 2, "test_norm": 0}
+    assert any("ran past its time limit" in reason for reason in result.attention), result.attention

@@ -54,3 +54,17 @@ def test_the_data_folder_is_the_one_helpers_reads(monkeypatch, tmp_path):
     assert data_root() == helpers_data_root()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     assert data_root() == helpers_data_root() == tmp_path.resolve()
+
+
+def test_a_sandbox_that_cannot_start_means_grading_without_it_after_a_warning(tmp_path, monkeypatch, capsys):
+    import course.sandbox
+    from course.autograde import GradeSettings
+    from course.grade import checked_sandbox
+
+    monkeypatch.setattr(course.sandbox, "bwrap_path", lambda: "/bin/false")  # installed, but refuses to work
+    settings = checked_sandbox(GradeSettings(), tmp_path)
+    assert settings.sandbox is False
+    assert "warning: grading WITHOUT the sandbox: exit status 1" in capsys.readouterr().err
+    monkeypatch.setattr(course.sandbox, "bwrap_path", lambda: None)
+    assert checked_sandbox(GradeSettings(), tmp_path).sandbox is False
+    assert "bubblewrap (bwrap) is not installed" in capsys.readouterr().err
