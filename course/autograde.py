@@ -2,10 +2,10 @@
 
 This is the unit of grading: a notebook in, points per grade cell out (plus the
 autograded notebook, the feedback HTML and whatever needs the instructor's attention).
-``course grade`` runs it once per submission in a separate process (``python -m
-course.autograde SPEC.json``), several at a time, and imports the results into the course
-gradebook with a single writer; the fairness harness can call :func:`grade_notebook`
-directly.
+``course grade`` runs it once per submission in a separate process (forked from a server
+that imported nbgrader once; ``python -m course.autograde SPEC.json`` does the same by
+hand), several at a time, and imports the results into the course gradebook with a single
+writer; the fairness harness can call :func:`grade_notebook` directly.
 
 Each submission gets a scratch nbgrader course: ``source/<assignment>/`` (copied from the
 course), a copy of a template gradebook that ``generate_assignment`` filled once per
@@ -44,7 +44,7 @@ class GradeSettings:
     notebook_timeout: int = 1800  # s for all cells together
     threads: int = 1  # torch/OpenMP threads per kernel: fixed, so results do not depend on --jobs
     data: str = "mnist5k"  # COURSE_DATA in the kernel; the sandbox has no network anyway
-    memory_gib: float = 6.0  # per process in the kernel
+    memory_gib: float = 6.0  # per process in the kernel; 0 or less: no limit
     max_processes: int = 256  # processes and threads in one sandbox
     sandbox: bool = True  # False: no bubblewrap even when installed (not recommended)
 
@@ -156,7 +156,8 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
         home=str(folders["home"]),
         tmp=str(folders["tmp"]), shm=str(folders["shm"]), runtime=str(folders["runtime"]),
         readable=python_paths() + ((str(data_root()),) if data_root().exists() else ()),
-        env=env, memory_bytes=int(settings.memory_gib * GIB), max_processes=settings.max_processes,
+        env=env, memory_bytes=int(settings.memory_gib * GIB) if settings.memory_gib > 0 else -1,
+        max_processes=settings.max_processes,
         isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,
     )
     copy_font_cache(folders["home"] / "matplotlib")

@@ -112,7 +112,7 @@ def grade_options(parser: argparse.ArgumentParser) -> None:
                         help="torch threads per kernel (default %(default)s; grades depend on it, not on --jobs)")
     parser.add_argument("--data", default=os.environ.get("COURSE_GRADE_DATA", defaults.data),
                         help="COURSE_DATA while grading (default %(default)s)")
-    parser.add_argument("--memory", type=float, default=defaults.memory_gib, help="GiB per kernel process (default %(default)s)")
+    parser.add_argument("--memory", type=float, default=defaults.memory_gib, help="GiB per kernel process, 0 for no limit (default %(default)s)")
     parser.add_argument("--max-processes", type=int, default=defaults.max_processes,
                         help="processes and threads per sandbox (default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bubblewrap (trusted code only)")

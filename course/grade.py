@@ -29,7 +29,6 @@ from course.autograde import GradeResult, GradeSettings, ensure_tools_on_path, p
 from course.collect import Rejected, Submission, collect
 from course.config import CourseConfig
 from course.gradebook import copy_outputs, export_cells, export_grades, record_attention, register_assignment, store_result
-from course.notebooks import write_notebook
 from course.release import colab_release
 
 STARTUP_ALLOWANCE = 300  # s on top of the notebook limit: imports, kernel start, feedback
