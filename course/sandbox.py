@@ -49,8 +49,11 @@ LAUNCHER = (
     "    os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)\n"
     "for limit, value in ((resource.RLIMIT_DATA, data), (resource.RLIMIT_NPROC, nproc),\n"
     "                     (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)):\n"
-    "    if value >= 0:\n"
-    "        resource.setrlimit(limit, (value, value))\n"
+    "    try:\n"
+    "        if value >= 0:\n"
+    "            resource.setrlimit(limit, (value, value))\n"
+    "    except (ValueError, OSError) as error:  # e.g. a hard limit already lower: keep it\n"
+    "        print('sandbox: could not set limit', limit, error, file=sys.stderr)\n"
     "os.execv(sys.argv[6], sys.argv[6:])\n"
 )
 
