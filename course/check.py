@@ -45,27 +45,24 @@ def source_problems(path: Path) -> list[str]:
     return problems
 
 
-def marked_lines(notebook: NotebookNode, begin: str, end: str) -> set[str]:
-    """The stripped lines between ``begin`` and ``end`` markers, in every cell."""
-    lines, inside = set(), False
+def split_lines(notebook: NotebookNode, begin: str, end: str) -> tuple[set[str], set[str]]:
+    """The stripped lines between ``begin`` and ``end`` markers, and those outside, in every cell."""
+    inside_lines, outside_lines = set(), set()
     for cell in notebook.cells:
-        for line in cell.source.splitlines():
-            if begin in line:
-                inside = True
-            elif end in line:
-                inside = False
-            elif inside:
-                lines.add(line.strip())
         inside = False
-    return lines
+        for line in cell.source.splitlines():
+            if begin in line or end in line:
+                inside = begin in line
+            else:
+                (inside_lines if inside else outside_lines).add(line.strip())
+    return inside_lines, outside_lines
 
 
 def secret_lines(source: NotebookNode) -> dict[str, set[str]]:
-    """Distinctive lines of the solutions and of the hidden tests (those absent from given code)."""
-    solution = marked_lines(source, "BEGIN SOLUTION", "END SOLUTION")
-    hidden = marked_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-    everything = {line.strip() for cell in source.cells for line in cell.source.splitlines()}
-    public = everything - solution - hidden
+    """Distinctive lines of the solutions and of the hidden tests: those that never occur in given code."""
+    solution, not_solution = split_lines(source, "BEGIN SOLUTION", "END SOLUTION")
+    hidden, not_hidden = split_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    public = not_solution & not_hidden  # lines that occur outside both kinds of region
 
     def distinctive(lines: set[str]) -> set[str]:
         return {line for line in lines - public if len(line) >= MIN_LEAK_LENGTH and re.search(r"\w", line)}
