@@ -1,31 +1,34 @@
-"""Which earlier cells a notebook cell needs: a static analysis of the names cells define and use.
+"""Which earlier cells a notebook cell needs: a static analysis of the names cells bind and read.
 
 Grading one exercise does not need the whole notebook: a test of ``pca_reconstruct``
-needs the setup cell (imports), the data cell and the exercise's own solution cell,
-not the training of three autoencoders further down. The fairness harness grades each
-catalogued answer by running only the cells its grade cells depend on.
+needs the setup cell (imports), the data cell and the exercise's own answer cell, not the
+training of three autoencoders further down. The fairness harness grades each catalogued
+answer by running only the cells its grade cells depend on.
 
-The analysis is deliberately generous, because a missing cell would fail a correct
-answer while an extra cell only costs time. A cell is needed when it defines a name a
-needed cell uses (assignment, ``def``, ``class``, ``import``, loop or ``with`` target)
-or changes an object bound to such a name in place (``model.eval()``,
-``model.weight = ...``, ``x[0] = ...``). Names used inside functions count as used.
-Cells that define nothing and mention no earlier name (``seed_everything(0)`` on its
-own, ``warnings.filterwarnings(...)``) are side effects that every run keeps.
+A cell *needs* a name when it reads it before binding it itself. The cell that provides
+it is the last earlier cell that binds it (an assignment, ``def``, ``class``, loop or
+``with`` target), as in a top-to-bottom run; a name bound by an ``import`` comes from the
+first cell with that same import (the setup cell, usually), since importing again gives
+the same module. Cells in between that change the object in place (``model.eval()``,
+``model.weight = ...``, ``x[0] = ...``) are needed too. The analysis errs on the generous
+side: a missing cell would fail a correct answer, an extra cell only costs time.
 """
 from __future__ import annotations
 
 import ast
+import symtable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class CellNames:
-    """The module-level names one code cell binds, changes in place, and reads."""
+    """What one code cell does with module-level names."""
 
-    defines: frozenset[str]
-    mutates: frozenset[str]
-    uses: frozenset[str]
+    binds: frozenset[str]  # names it assigns, defines or imports
+    imports: frozenset[tuple[str, str]]  # (name, the import statement that binds it)
+    mutates: frozenset[str]  # names whose objects it changes in place
+    needs: frozenset[str]  # names it reads before binding them itself
+    uses: frozenset[str]  # every name it reads
     star_import: bool = False
 
 
@@ -39,40 +42,95 @@ def python_source(source: str) -> str:
 
 
 def cell_names(source: str) -> CellNames:
-    """Analyse one code cell; a cell that does not parse is treated as using and defining nothing."""
+    """Analyse one code cell; a cell that does not parse binds, reads and changes nothing."""
     try:
         tree = ast.parse(python_source(source))
     except SyntaxError:
-        return CellNames(frozenset(), frozenset(), frozenset())
-    defines: set[str] = set()
+        return CellNames(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+    bound: set[str] = set()
+    imports: set[tuple[str, str]] = set()
     mutates: set[str] = set()
-    star = False
+    needs = _free_reads(tree.body, bound)
     for statement in tree.body:
-        defines |= _bound_names(statement)
+        imports |= _import_bindings(statement)
         mutates |= _mutated_names(statement)
-        star |= isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names)
-    uses = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-    return CellNames(frozenset(defines), frozenset(mutates), frozenset(uses), star)
+    star = any(isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names) for s in tree.body)
+    return CellNames(frozenset(bound), frozenset(imports), frozenset(mutates), frozenset(needs),
+                     frozenset(_reads(tree)), star)
+
+
+def _free_reads(statements: list[ast.stmt], bound: set[str]) -> set[str]:
+    """Names read before this cell binds them, statement by statement, into with/for/if/try bodies.
+
+    ``bound`` grows with what the statements bind (it is the caller's set).
+    """
+    needs: set[str] = set()
+    for statement in statements:
+        blocks = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+        blocks += [handler.body for handler in getattr(statement, "handlers", [])]
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not any(blocks):
+            needs |= _reads(statement) - bound
+            bound |= _bound_names(statement)
+            continue
+        for header in _headers(statement):  # evaluated before the body runs
+            needs |= _reads(header) - bound
+        bound |= _bound_names_of_targets(statement)
+        for block in blocks:
+            needs |= _free_reads(block or [], bound)
+    return needs
+
+
+def _headers(statement: ast.stmt) -> list[ast.AST]:
+    """The expressions of a compound statement evaluated before its body."""
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in statement.items]
+    if isinstance(statement, (ast.For, ast.AsyncFor)):
+        return [statement.iter]
+    if isinstance(statement, (ast.If, ast.While)):
+        return [statement.test]
+    return []
+
+
+def _bound_names_of_targets(statement: ast.stmt) -> set[str]:
+    """The loop variable of a ``for``, the ``as`` names of a ``with``."""
+    targets = [statement.target] if isinstance(statement, (ast.For, ast.AsyncFor)) else []
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _reads(node: ast.AST) -> set[str]:
+    """Module-level names a statement (or a whole cell) reads, with Python's own scoping rules.
+
+    ``symtable`` knows that a function's parameters and locals, and a comprehension's loop
+    variable, are not module-level names, while a name a function body reads without
+    binding it is.
+    """
+    return _global_reads(symtable.symtable(ast.unparse(node), "<cell>", "exec"))
+
+
+def _global_reads(table: symtable.SymbolTable) -> set[str]:
+    top = table.get_type() == "module"
+    names = {s.get_name() for s in table.get_symbols() if s.is_referenced() and (top or s.is_global())}
+    for child in table.get_children():
+        names |= _global_reads(child)
+    return names
 
 
 def _bound_names(statement: ast.stmt) -> set[str]:
     """Names a top-level statement binds in the notebook's namespace (not the locals of functions it defines)."""
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {statement.name}
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names if alias.name != "*"}
-    names, pending = set(), [statement]
-    while pending:  # walk the statement, but do not descend into nested function or class bodies
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        pending.extend(ast.iter_child_nodes(node))
-    return names
+    table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+
+
+def _import_bindings(statement: ast.stmt) -> set[tuple[str, str]]:
+    """(bound name, a canonical form of the import that binds it) for an import statement."""
+    if isinstance(statement, ast.Import):
+        return {((a.asname or a.name).split(".")[0], f"import {a.name} as {a.asname}") for a in statement.names}
+    if isinstance(statement, ast.ImportFrom):
+        module = "." * statement.level + (statement.module or "")
+        return {(a.asname or a.name, f"from {module} import {a.name}") for a in statement.names if a.name != "*"}
+    return set()
 
 
 def _mutated_names(statement: ast.stmt) -> set[str]:
@@ -93,33 +151,44 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def needed_cells(sources: list[str], targets: list[int]) -> list[int]:
+def providers(analysed: list[CellNames], index: int, name: str) -> set[int]:
+    """The earlier cells that give ``name`` its value at cell ``index`` in a top-to-bottom run."""
+    binders = [j for j in range(index) if name in analysed[j].binds]
+    if not binders:
+        return {j for j in range(index) if analysed[j].star_import}
+    last = binders[-1]
+    import_of = {statement for bound, statement in analysed[last].imports if bound == name}
+    if import_of:  # the same import anywhere earlier gives the same module: take the first
+        last = next(j for j in binders if import_of & {s for b, s in analysed[j].imports if b == name})
+    changes = {j for j in range(last + 1, index) if name in analysed[j].mutates and name not in analysed[j].binds}
+    return {last} | changes
+
+
+def needed_cells(sources: list[str], targets: list[int], keep_out: frozenset[int] = frozenset()) -> list[int]:
     """Indices (in notebook order) of the code cells that the cells ``targets`` need, targets included.
 
-    ``sources`` are the notebook's code cells in order. After the closure over names, cells
-    that bind nothing (seeding, settings, figures) are kept when everything they read is
-    available, so that random number streams and settings match a full run as far as possible.
+    ``sources`` are the notebook's code cells in order. Cells that bind nothing (seeding,
+    settings, figures) are kept too when everything they read is available, so that random
+    number streams and settings match a full run as far as possible; ``keep_out`` are cells
+    never added for that reason (other exercises' answer and test cells).
     """
     analysed = [cell_names(source) for source in sources]
-    needed = set(targets)
-    frontier = list(targets)
+    needed, frontier = set(targets), list(targets)
     while frontier:
         index = frontier.pop()
-        for earlier in range(index):
-            cell = analysed[earlier]
-            provides = analysed[index].uses & (cell.defines | cell.mutates)
-            if earlier not in needed and (provides or cell.star_import):
-                needed.add(earlier)
-                frontier.append(earlier)
-    return sorted(needed | _runnable_side_effects(analysed, needed))
+        wanted = analysed[index].needs | analysed[index].mutates
+        for earlier in set().union(*(providers(analysed, index, name) for name in wanted)) - needed:
+            needed.add(earlier)
+            frontier.append(earlier)
+    return sorted(needed | (_runnable_side_effects(analysed, needed) - keep_out))
 
 
 def _runnable_side_effects(analysed: list[CellNames], needed: set[int]) -> set[int]:
-    """Cells before the last needed one that bind nothing and read only names the needed cells provide."""
-    defined_somewhere = set().union(*(cell.defines for cell in analysed))
-    available = set().union(*(analysed[i].defines for i in needed))
+    """Cells before the last needed one that bind nothing and read only names the needed cells bind."""
+    available = set().union(*(analysed[i].binds for i in needed))
+    bound_somewhere = set().union(*(cell.binds for cell in analysed))
     return {
         index
         for index, cell in enumerate(analysed[: max(needed)])
-        if not cell.defines and (cell.uses & defined_somewhere) <= available
+        if not cell.binds and (cell.needs & bound_somewhere) <= available
     }

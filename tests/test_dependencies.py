@@ -17,14 +17,14 @@ NOTEBOOK = [
 
 
 def test_cell_names_sees_definitions_uses_and_in_place_changes():
-    names = cell_names("import torch.nn as nn\nfrom a import b\nx, y = f(z)\nmodel.eval()\nw[0] = 1\ndef g():\n    return h")
-    assert names.defines == {"nn", "b", "x", "y", "g"}
+    names = cell_names("import torch.nn as nn\nfrom a import b\nx, y = f(z)\nmodel.eval()\nw[0] = 1\ndef g():\n    return h\nq = x")
+    assert names.binds == {"nn", "b", "x", "y", "g", "q"}
     assert names.mutates == {"model", "w"}
-    assert {"f", "z", "model", "h"} <= names.uses
+    assert {"f", "z", "model", "h"} <= names.needs and "x" not in names.needs  # x is bound before q reads it
 
 
 def test_magics_and_shell_lines_are_ignored():
-    assert cell_names("%time x = 1\n!ls\ny = 2").defines == {"y"}
+    assert cell_names("%time x = 1\n!ls\ny = 2").binds == {"y"}
 
 
 def test_a_function_level_exercise_needs_only_setup_data_and_its_solution():
@@ -38,4 +38,33 @@ def test_a_trained_model_test_needs_the_training_chain_and_in_place_changes():
 
 
 def test_an_unparsable_cell_is_treated_as_needing_nothing():
-    assert cell_names("def broken(:\n").defines == frozenset()
+    assert cell_names("def broken(:\n").binds == frozenset()
+
+
+def test_a_name_comes_from_its_last_binding_and_imports_from_the_first_identical_import():
+    cells = [
+        "import torch\nx = 1",  # 0
+        "def f(x):\n    return x",  # 1 exercise A
+        "import torch\nassert f(x) == 1",  # 2 test of A: imports torch again
+        "x = 2",  # 3 rebinds x
+        "def g(x):\n    return torch.zeros(x)",  # 4 exercise B
+        "import torch\nassert g(x).shape == (2,)",  # 5 test of B
+    ]
+    # the test of B needs x from cell 3 (not 0) and torch from cell 0 (not from A's test)
+    assert needed_cells(cells, [5]) == [0, 3, 4, 5]
+
+
+def test_a_cell_that_reads_a_name_before_rebinding_it_needs_the_earlier_binding():
+    assert needed_cells(["x = 1", "y = 0", "x = x + 1"], [2]) == [0, 2]
+
+
+def test_keep_out_cells_are_not_added_as_side_effects():
+    cells = ["import torch", "torch.manual_seed(0)", "assert True", "y = torch.zeros(1)"]
+    assert needed_cells(cells, [3]) == [0, 1, 2, 3]
+    assert needed_cells(cells, [3], keep_out=frozenset({2})) == [0, 1, 3]
+
+
+def test_names_bound_inside_a_with_or_for_block_before_they_are_read_are_not_needed():
+    names = cell_names("with ctx() as c:\n    y = c + 1\n    z = y * 2\nfor i in range(3):\n    w = i + q\n")
+    assert names.needs == {"ctx", "range", "q"}
+    assert {"c", "y", "z", "i", "w"} <= names.binds
