@@ -278,3 +278,22 @@ def markdown(outcomes: list[Outcome], title: str) -> str:
             lines.append(f"- {a.assignment} `{a.exercise}` {a.kind} `{a.name}` ({a.description}): " + "; ".join(o.problems))
     lines.append("")
     return "\n".join(lines)
+
+
+def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings, include_training: bool,
+                    jobs: int, catalogue: Path, progress=None) -> list[Outcome]:
+    """The solution and every catalogued answer of each assignment, graded and judged."""
+    outcomes = []
+    for assignment in assignments:
+        path = root / "source_notebooks" / assignment / f"{assignment}.ipynb"
+        notebook = read_notebook(path)
+        answers = solution_answers(notebook, assignment) + load_catalogue(catalogue, assignment)
+        outcomes += run(path, select(answers, notebook, include_training), settings, jobs, progress)
+    return outcomes
+
+
+def print_outcome(outcome: Outcome) -> None:
+    a = outcome.answer
+    verdict = "ok " if outcome.as_expected else "NOT AS EXPECTED"
+    print(f"{verdict} {a.assignment} {a.exercise:<28} {a.kind:<11} {a.name:<36} {outcome.seconds:5.1f} s"
+          + ("" if outcome.as_expected else "\n    " + "\n    ".join(outcome.problems)), flush=True)
