@@ -136,7 +136,7 @@ def data_root() -> Path:
     return Path(os.environ.get("COURSE_DATA_DIR") or Path.home() / ".cache" / "autoencoder-course").expanduser().resolve()
 
 
-def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings) -> dict:
+def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings, course_root: Path) -> dict:
     """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
     from course.sandbox import GIB, SandboxPolicy, bwrap_path, python_paths
 
@@ -155,7 +155,7 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
         workdir=str(scratch / "autograded" / student / assignment), work_copy=str(scratch / "work"),
         home=str(folders["home"]),
         tmp=str(folders["tmp"]), shm=str(folders["shm"]), runtime=str(folders["runtime"]),
-        readable=python_paths() + ((str(data_root()),) if data_root().exists() else ()),
+        readable=python_paths(course_root) + ((str(data_root()),) if data_root().exists() else ()),
         env=env, memory_bytes=int(settings.memory_gib * GIB) if settings.memory_gib > 0 else -1,
         max_processes=settings.max_processes,
         isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,
@@ -247,17 +247,20 @@ def grade_notebook(
     if template_db is None:
         template_db = prepare_template(source_assignment, scratch / "template")
     build_scratch(scratch, source_assignment, template_db, student, notebook, name)
-    run_nbgrader(result, scratch, settings)
+    run_nbgrader(result, scratch, settings, course_root=source_assignment.resolve().parent.parent)
     return finish(result, start)
 
 
-def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings) -> None:
-    """nbgrader autograde then generate_feedback in the scratch course; fills ``result``."""
+def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, course_root: Path) -> None:
+    """nbgrader autograde then generate_feedback in the scratch course; fills ``result``.
+
+    ``course_root`` is kept out of the kernel's sight even when it is on sys.path.
+    """
     from nbgrader.apps import NbGraderAPI
 
     ensure_tools_on_path()
     student, assignment, stem = result.student, result.assignment, result.notebook
-    policy = kernel_policy(scratch, student, assignment, settings)
+    policy = kernel_policy(scratch, student, assignment, settings, course_root)
     api = NbGraderAPI(config=scratch_config(scratch, settings, policy))
     graded = api.autograde(assignment, student, force=True, create=True)
     autograded = scratch / "autograded" / student / assignment / f"{stem}.ipynb"

@@ -171,13 +171,13 @@ def summarise(config: CourseConfig, graded: list[tuple[Submission, GradeResult]]
     return 1 if needs else 0
 
 
-def checked_sandbox(settings: GradeSettings, scratch: Path) -> GradeSettings:
+def checked_sandbox(settings: GradeSettings, scratch: Path, course_root: Path | None = None) -> GradeSettings:
     """The settings to grade with: without the sandbox, after a one-line warning, when it cannot work."""
     from course.sandbox import bwrap_path, probe
 
     if not settings.sandbox:
         return settings
-    problem = "bubblewrap (bwrap) is not installed" if bwrap_path() is None else probe(scratch)
+    problem = "bubblewrap (bwrap) is not installed" if bwrap_path() is None else probe(scratch, course_root)
     if problem is None:
         return settings
     print(f"warning: grading WITHOUT the sandbox: {problem} (as root on Debian, `make sysdeps` installs "
@@ -196,7 +196,7 @@ def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int
         return 2
     submissions, rejected, ignored = collect(source, known, pattern or config.submission_pattern, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    settings = checked_sandbox(settings, scratch / "probe")
+    settings = checked_sandbox(settings, scratch / "probe", config.root)
     try:
         graded = grade_all(config, submissions, settings, jobs, db_url, scratch) if submissions else []
     finally:

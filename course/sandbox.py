@@ -85,13 +85,22 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap") or (("/usr/bin/bwrap") if Path("/usr/bin/bwrap").exists() else None)
 
 
-def python_paths() -> tuple[str, ...]:
-    """What the kernel's Python needs to read: its installation, the environment, helpers."""
+def python_paths(course_root: Path | None = None) -> tuple[str, ...]:
+    """What the kernel's Python needs to read: its installation, its package folders, helpers.
+
+    Of sys.path only the entries inside the installation or named site-packages /
+    dist-packages count: the current folder (first on sys.path under ``python -m``) may be
+    a downloads folder full of other students' files. Nothing that is the course root or
+    above it is bound; ``helpers`` is bound on its own.
+    """
     import helpers
 
-    paths = {sys.base_prefix, sys.prefix, str(Path(helpers.__file__).resolve().parent)}
-    paths.add(str(Path(sys.executable).resolve().parent.parent))
-    return tuple(sorted(p for p in paths if Path(p).exists()))
+    prefixes = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+    paths = {Path(p).resolve() for p in sys.path if p and Path(p).is_absolute() and Path(p).exists()}
+    packages = {p for p in paths if p.name in ("site-packages", "dist-packages") or any(x in p.parents for x in prefixes)}
+    hidden = course_root.resolve() if course_root else None
+    keep = {p for p in packages | prefixes if hidden is None or not (p == hidden or p in hidden.parents)}
+    return tuple(sorted({str(p) for p in keep} | {str(Path(helpers.__file__).resolve().parent)}))
 
 
 def system_binds() -> list[str]:
@@ -182,7 +191,7 @@ def prepare_work_copy(policy: SandboxPolicy) -> None:
     shutil.copytree(policy.workdir, work_copy, symlinks=True)
 
 
-def probe(scratch: Path) -> str | None:
+def probe(scratch: Path, course_root: Path | None = None) -> str | None:
     """Start a trivial process in the sandbox; returns why it failed, or None when it works.
 
     bubblewrap can be installed and still not work (unprivileged user namespaces disabled,
@@ -195,10 +204,10 @@ def probe(scratch: Path) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
     uid = 200_000 + os.getpid() % 100_000 if os.geteuid() == 0 else -1
     policy = SandboxPolicy(*(str(folders[n]) for n in ("work", "copy", "home", "tmp", "shm", "runtime")),
-                           readable=python_paths(), uid=uid)
+                           readable=python_paths(course_root), uid=uid)
     prepare_work_copy(policy)
     hand_over([Path(p) for p in (policy.work_copy, policy.home, policy.tmp, policy.shm, policy.runtime)], uid)
-    done = subprocess.run(sandbox_command(policy, [sys.executable, "-c", "import helpers"]),
+    done = subprocess.run(sandbox_command(policy, [sys.executable, "-c", "import helpers, ipykernel, torch"]),
                           capture_output=True, text=True, timeout=60)
     return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]
 

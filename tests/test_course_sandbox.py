@@ -68,3 +68,15 @@ def test_a_sandbox_that_cannot_start_means_grading_without_it_after_a_warning(tm
     monkeypatch.setattr(course.sandbox, "bwrap_path", lambda: None)
     assert checked_sandbox(GradeSettings(), tmp_path).sandbox is False
     assert "bubblewrap (bwrap) is not installed" in capsys.readouterr().err
+
+
+def test_the_kernel_reads_the_python_installation_but_not_the_course_or_the_current_folder(tmp_path, monkeypatch):
+    from course.sandbox import python_paths
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    course_root = Path(__file__).resolve().parent.parent
+    monkeypatch.setattr(sys, "path", [str(downloads), str(course_root), *sys.path])
+    paths = python_paths(course_root)
+    assert str(downloads) not in paths and str(course_root) not in paths
+    assert str(Path(sys.prefix).resolve()) in paths and str(course_root / "helpers") in paths
