@@ -123,7 +123,7 @@ def prepare_template(source_assignment: Path, template: Path) -> Path:
     api = NbGraderAPI(config=scratch_config(template, GradeSettings(), {"runtime": str(template)}))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{result['log'][-3000:]}")
+        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{nbgrader_log(result)[-3000:]}")
     return template / "gradebook.db"
 
 
@@ -215,6 +215,11 @@ def execution_problems(notebook) -> list[str]:
     return list(found.values())
 
 
+def nbgrader_log(outcome: dict) -> str:
+    """The log and traceback of an nbgrader API call (either may be missing)."""
+    return outcome.get("log", "") + outcome.get("error", "")
+
+
 def last_error(log: str) -> str:
     """The most telling line of an nbgrader log: its last error or traceback line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
@@ -265,7 +270,7 @@ def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, co
     graded = api.autograde(assignment, student, force=True, create=True)
     autograded = scratch / "autograded" / student / assignment / f"{stem}.ipynb"
     if not graded["success"] or not autograded.exists():
-        result.attention.append(f"not graded: nbgrader autograde failed ({last_error(graded['log'])})")
+        result.attention.append(f"not graded: nbgrader autograde failed ({last_error(nbgrader_log(graded))})")
         return
     result.points, result.max_points = read_scores(scratch, stem, assignment, student)
     result.autograded = str(autograded)
@@ -275,7 +280,7 @@ def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, co
     if feedback["success"] and html.exists():
         result.feedback = str(html)
     else:
-        result.attention.append(f"no feedback: nbgrader generate_feedback failed ({last_error(feedback['log'])})")
+        result.attention.append(f"no feedback: nbgrader generate_feedback failed ({last_error(nbgrader_log(feedback))})")
 
 
 def finish(result: GradeResult, start: float) -> GradeResult:

@@ -27,7 +27,7 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
-    from course.autograde import ensure_tools_on_path
+    from course.autograde import ensure_tools_on_path, nbgrader_log
 
     c = Config()
     c.CourseDirectory.root = str(root)
@@ -37,7 +37,7 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
     ensure_tools_on_path()
     result = NbGraderAPI(config=c).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise RuntimeError(f"could not register {assignment} in the gradebook:\n{result['log'][-3000:]}")
+        raise RuntimeError(f"could not register {assignment} in the gradebook:\n{nbgrader_log(result)[-3000:]}")
 
 
 def store_result(db_url: str, result: GradeResult) -> None:

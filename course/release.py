@@ -111,7 +111,7 @@ def add_colab(release: NotebookNode, config: CourseConfig, assignment: str, name
 
 def generate(config: CourseConfig, assignment: str, scratch: Path) -> Path:
     """nbgrader generate_assignment in a scratch course; returns its release/<assignment> folder."""
-    from course.autograde import GradeSettings, ensure_tools_on_path, scratch_config
+    from course.autograde import GradeSettings, ensure_tools_on_path, nbgrader_log, scratch_config
     from nbgrader.apps import NbGraderAPI
 
     shutil.copytree(config.source / assignment, scratch / "source" / assignment)
@@ -119,7 +119,7 @@ def generate(config: CourseConfig, assignment: str, scratch: Path) -> Path:
     api = NbGraderAPI(config=scratch_config(scratch, GradeSettings(), {"runtime": str(scratch)}))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{result['log'][-3000:]}")
+        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{nbgrader_log(result)[-3000:]}")
     return scratch / "release" / assignment
 
 
