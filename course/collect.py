@@ -117,8 +117,8 @@ def assignment_in(path: str, assignments: list[str]) -> str | None:
 
 
 def attribute(item: Found, assignments: dict[str, list[str]], pattern: re.Pattern,
-              fixed_assignment: str | None) -> Submission | Rejected:
-    """Who submitted ``item`` and for which assignment, or why that cannot be told."""
+              fixed_assignment: str | None) -> Submission | Rejected | None:
+    """Who submitted ``item`` and for which assignment, why that cannot be told, or None to skip it."""
     parts = PurePosixPath(item.path).parts
     if len(parts) == 3:
         student, assignment, name = parts
@@ -131,7 +131,7 @@ def attribute(item: Found, assignments: dict[str, list[str]], pattern: re.Patter
     if not STUDENT_ID.match(student):
         return Rejected(item.path, f"{student!r} is not usable as a student id", student=student)
     if fixed_assignment and assignment != fixed_assignment:
-        return Rejected(item.path, f"not part of --assignment {fixed_assignment}", student, assignment)
+        return None  # another assignment's folder: not asked for
     if assignment not in assignments:
         known = ", ".join(sorted(assignments))
         return Rejected(item.path, f"unknown assignment {assignment or '(none in the name)'!r}; known: {known}",
@@ -191,7 +191,8 @@ def collect(source: Path, assignments: dict[str, list[str]], pattern: str | None
     submissions, rejected = [], []
     for item in found:
         outcome = attribute(item, assignments, compiled, fixed_assignment)
-        (submissions if isinstance(outcome, Submission) else rejected).append(outcome)
-    rejected += missing_notebooks(found, ignored)
+        if outcome is not None:
+            (submissions if isinstance(outcome, Submission) else rejected).append(outcome)
+    rejected += [r for r in missing_notebooks(found, ignored) if fixed_assignment in (None, r.assignment)]
     by_path = {item.path: item for item in found}
     return newest_only(submissions, by_path), rejected, [path for path in ignored if not path.endswith("/")]

@@ -86,3 +86,9 @@ def test_a_zip_is_read_in_memory_and_the_newest_of_several_files_wins(tmp_path):
     assert submission.data == b"new" and "several files" in submission.note
     assert ignored == ["README.txt"] and rejected == []
     assert list(tmp_path.iterdir()) == [archive]  # nothing extracted
+
+
+def test_with_a_fixed_assignment_other_assignments_folders_are_skipped_silently(tmp_path):
+    write(tmp_path, {"ann/01-pca/01-pca.ipynb": b"A", "ann/02-deep/02-deep.ipynb": b"B", "bo/02-deep/notes.txt": b"x"})
+    submissions, rejected, _ = collect(tmp_path, KNOWN, fixed_assignment="01-pca")
+    assert [(s.student, s.assignment) for s in submissions] == [("ann", "01-pca")] and rejected == []
