@@ -136,6 +136,20 @@ def data_root() -> Path:
     return Path(os.environ.get("COURSE_DATA_DIR") or Path.home() / ".cache" / "autoencoder-course").expanduser().resolve()
 
 
+def grading_environment(settings: GradeSettings) -> dict[str, str]:
+    """The variables every grading kernel gets: the data, one thread count, a fixed hash seed.
+
+    The fairness harness (course.fairness) runs its kernels with these too, so that it
+    grades exactly as ``course grade`` does.
+    """
+    threads = str(settings.threads)
+    env = {"COURSE_DATA": settings.data, "COURSE_DATA_DIR": str(data_root()), "NBGRADER_EXECUTION": "autograde",
+           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+           "PYTHONHASHSEED": "0"}
+    env.update({k: os.environ[k] for k in ("COURSE_DEVICE", "CUDA_VISIBLE_DEVICES") if k in os.environ})
+    return env
+
+
 def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings, course_root: Path) -> dict:
     """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
     from course.sandbox import GIB, SandboxPolicy, bwrap_path, python_paths
@@ -145,11 +159,7 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
         if folder.exists():  # a second run in the same scratch folder starts clean
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-    threads = str(settings.threads)
-    env = {"COURSE_DATA": settings.data, "COURSE_DATA_DIR": str(data_root()), "NBGRADER_EXECUTION": "autograde",
-           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
-           "PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "MPLCONFIGDIR": str(folders["home"] / "matplotlib")}
-    env.update({k: os.environ[k] for k in ("COURSE_DEVICE", "CUDA_VISIBLE_DEVICES") if k in os.environ})
+    env = {**grading_environment(settings), "LANG": "C.UTF-8", "MPLCONFIGDIR": str(folders["home"] / "matplotlib")}
     isolate = settings.sandbox and bwrap_path() is not None
     policy = SandboxPolicy(
         workdir=str(scratch / "autograded" / student / assignment), work_copy=str(scratch / "work"),

@@ -6,6 +6,7 @@
     course report                     per assignment: score histogram, pass rates, what needs a look
     course examples                   write example submissions (complete, partial, blank)
     course all                        release, grade the examples, report (what `make course` runs)
+    course fairness [ASSIGNMENT ...]  grade the catalogue of right and wrong answers (tests/answers/)
 """
 from __future__ import annotations
 
@@ -84,6 +85,30 @@ def cmd_examples(config: CourseConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
+    """Grade the solution and every catalogued answer; exit 1 when one did not do what it should."""
+    from course.fairness import evaluate_course, markdown, print_outcome
+
+    assignments = args.assignments or config.assignments()
+    unknown = sorted(set(assignments) - set(config.assignments()))
+    if unknown:
+        print(f"error: no source notebook for {', '.join(unknown)} in {config.source}", file=sys.stderr)
+        return 2
+    settings = GradeSettings(cell_timeout=args.timeout, data=args.data)
+    scope = "every exercise" if args.all else "exercises graded without training (--all for the rest)"
+    print(f"fairness: {', '.join(assignments)}; {scope}; COURSE_DATA={args.data}; {args.jobs} at a time")
+    start = time.perf_counter()
+    outcomes = evaluate_course(config.root, assignments, settings, args.all, args.jobs,
+                               args.catalogue or config.root / "tests" / "answers", progress=print_outcome)
+    title = f"Fairness of the grader: COURSE_DATA={args.data}, {'all exercises' if args.all else 'function-level exercises'}"
+    report = markdown(outcomes, title) + f"\n{len(outcomes)} answers graded in {time.perf_counter() - start:.0f} s.\n"
+    out = args.out or config.root / "benchmarks" / "results" / f"fairness-{args.data}{'' if args.all else '-functions'}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print("\n" + report + f"\nwritten to {out}")
+    return 0 if all(o.as_expected for o in outcomes) else 1
+
+
 def cmd_all(config: CourseConfig, args: argparse.Namespace) -> int:
     """release, examples, grade the examples, report, and say where everything is."""
     args.assignments, args.out, args.submissions = [], config.root / "examples", config.root / "examples"
@@ -136,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--db", help="gradebook database URL")
     examples = commands.add_parser("examples", help="write example submissions (complete, partial, blank)")
     examples.add_argument("--out", type=Path, help="default: <course>/examples")
+    fairness = commands.add_parser("fairness", help="grade the catalogue of right and wrong answers (tests/answers/)")
+    fairness.add_argument("assignments", nargs="*", help="default: all")
+    fairness.add_argument("--all", action="store_true", help="also the exercises whose tests need trained models (slow)")
+    fairness.add_argument("--data", default=GradeSettings().data, help="COURSE_DATA in the kernels (default %(default)s)")
+    fairness.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="answers graded at once")
+    fairness.add_argument("--timeout", type=int, default=GradeSettings().cell_timeout, help="seconds per cell")
+    fairness.add_argument("--catalogue", type=Path, help="default: <course>/tests/answers")
+    fairness.add_argument("--out", type=Path, help="markdown report (default benchmarks/results/fairness-<data>.md)")
     everything = commands.add_parser("all", help="release, grade the example submissions, report")
     grade_options(everything)
     everything.set_defaults(jobs=min(2, os.cpu_count() or 1))
@@ -143,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "report": cmd_report,
-            "examples": cmd_examples, "all": cmd_all}
+            "examples": cmd_examples, "all": cmd_all, "fairness": cmd_fairness}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ import ast
 import symtable
 from dataclasses import dataclass
 
+from course.scan import python_source
+
 
 @dataclass(frozen=True)
 class CellNames:
@@ -30,15 +32,6 @@ class CellNames:
     needs: frozenset[str]  # names it reads before binding them itself
     uses: frozenset[str]  # every name it reads
     star_import: bool = False
-
-
-def python_source(source: str) -> str:
-    """A cell's source without IPython's line magics and shell escapes, which ``ast`` cannot parse."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        lines.append("" if stripped.startswith(("%", "!")) else line)
-    return "\n".join(lines)
 
 
 def cell_names(source: str) -> CellNames:

@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course.autograde import GradeSettings, data_root
+from course.autograde import GradeSettings, grading_environment
 from course.dependencies import cell_names, needed_cells
 from course.notebooks import exercise_ids, exercise_of, grade_id, grade_points, is_grade_cell, is_solution_cell, read_notebook
 
@@ -134,16 +134,6 @@ def plans(notebook: NotebookNode) -> dict[str, Plan]:
     return result
 
 
-def kernel_environment(settings: GradeSettings) -> dict[str, str]:
-    """The variables ``course grade`` gives a grading kernel (course.autograde.kernel_policy)."""
-    threads = str(settings.threads)
-    return {
-        **os.environ, "COURSE_DATA": settings.data, "COURSE_DATA_DIR": str(data_root()),
-        "NBGRADER_EXECUTION": "autograde", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads, "PYTHONHASHSEED": "0",
-    }
-
-
 def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSettings) -> list[NotebookNode]:
     """Execute the plan's cells with ``source`` in the answer cell; returns the executed cells."""
     from nbclient import NotebookClient
@@ -159,7 +149,7 @@ def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSet
     with tempfile.TemporaryDirectory(prefix="fairness-") as workdir:
         client = NotebookClient(run, timeout=settings.cell_timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": workdir}})
-        client.execute(env=kernel_environment(settings))
+        client.execute(env={**os.environ, **grading_environment(settings)})
     return run.cells
 
 
