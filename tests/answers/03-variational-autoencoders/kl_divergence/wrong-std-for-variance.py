@@ -1,0 +1,6 @@
+# wrong: uses the standard deviation exp(0.5 * logvar) where the variance exp(logvar) belongs
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) of each row: a tensor of shape N."""
+    ### BEGIN SOLUTION
+    return 0.5 * torch.sum(torch.exp(0.5 * logvar) + mu**2 - 1.0 - logvar, dim=1)
+    ### END SOLUTION

@@ -1,0 +1,6 @@
+# wrong: sums over the batch (dim=0) instead of the latent dimensions
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) of each row: a tensor of shape N."""
+    ### BEGIN SOLUTION
+    return 0.5 * torch.sum(torch.exp(logvar) + mu**2 - 1.0 - logvar, dim=0)
+    ### END SOLUTION

@@ -1,0 +1,11 @@
+# wrong: draws the noise on the CPU whatever mu's device (no device=mu.device): fails on a GPU
+# breaks: test_reparameterize
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """A sample z ~ N(mu, exp(logvar)) written as mu + eps * sigma, so that gradients reach mu and logvar."""
+    ### BEGIN SOLUTION
+    sigma = torch.exp(0.5 * logvar)  # logvar = log sigma^2
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+    return mu + eps * sigma
+    ### END SOLUTION

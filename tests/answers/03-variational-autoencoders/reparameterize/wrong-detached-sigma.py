@@ -1,0 +1,11 @@
+# wrong: computes sigma from logvar.detach(), so no gradient reaches logvar
+# breaks: test_reparameterize_gradients
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """A sample z ~ N(mu, exp(logvar)) written as mu + eps * sigma, so that gradients reach mu and logvar."""
+    ### BEGIN SOLUTION
+    sigma = torch.exp(0.5 * logvar.detach())
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + eps * sigma
+    ### END SOLUTION
