@@ -20,13 +20,21 @@ from course.autograde import GradeSettings
 from course.config import CourseConfig, load_config
 
 
-def cmd_release(config: CourseConfig, args: argparse.Namespace) -> int:
-    from course.release import release_files, write_release
-
+def chosen_assignments(config: CourseConfig, args: argparse.Namespace) -> list[str] | None:
+    """The assignments named on the command line (default: all), or None after saying which are unknown."""
     assignments = args.assignments or config.assignments()
     unknown = sorted(set(assignments) - set(config.assignments()))
     if unknown:
         print(f"error: no source notebook for {', '.join(unknown)} in {config.source}", file=sys.stderr)
+        return None
+    return assignments
+
+
+def cmd_release(config: CourseConfig, args: argparse.Namespace) -> int:
+    from course.release import release_files, write_release
+
+    assignments = chosen_assignments(config, args)
+    if assignments is None:
         return 2
     for assignment in assignments:
         start = time.perf_counter()
@@ -89,10 +97,8 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
     """Grade the solution and every catalogued answer; exit 1 when one did not do what it should."""
     from course.fairness import evaluate_course, markdown, print_outcome
 
-    assignments = args.assignments or config.assignments()
-    unknown = sorted(set(assignments) - set(config.assignments()))
-    if unknown:
-        print(f"error: no source notebook for {', '.join(unknown)} in {config.source}", file=sys.stderr)
+    assignments = chosen_assignments(config, args)
+    if assignments is None:
         return 2
     settings = GradeSettings(cell_timeout=args.timeout, data=args.data)
     scope = "every exercise" if args.all else "exercises graded without training (--all for the rest)"
