@@ -1,0 +1,15 @@
+# wrong: adds the contrastive term without contrastive_weight
+# breaks: test_contrastive_training_step
+def contrastive_training_step(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, tau: float = 0.5, contrastive_weight: float = 0.01
+) -> torch.Tensor:
+    """Reconstruction MSE plus contrastive_weight times the negative-only loss of two random classes of the batch."""
+    ### BEGIN SOLUTION
+    z = model.encoder(x)
+    loss = F.mse_loss(model.decoder(z), x)
+    classes = torch.unique(y)
+    if len(classes) < 2:  # no negative pair in this batch
+        return loss
+    a, b = classes[torch.randperm(len(classes))[:2].to(classes.device)]
+    return loss + negative_contrastive_loss(z[y == a], z[y == b], tau)
+    ### END SOLUTION
