@@ -1,0 +1,6 @@
+# wrong: the latitude arcsin(u3) (from the equator) instead of the polar angle from the north pole
+def to_spherical(u: torch.Tensor) -> torch.Tensor:
+    """Angles (theta, phi) (N x 2) of unit vectors u (N x 3): theta = arccos(u3), phi = atan2(u2, u1)."""
+    theta = torch.arcsin(u[:, 2].clamp(-1.0, 1.0))
+    phi = torch.atan2(u[:, 1], u[:, 0])
+    return torch.stack([theta, phi], dim=1)
