@@ -1,0 +1,6 @@
+# wrong: keeps an entry with probability rate instead of zeroing it (the comparison the wrong way round)
+# breaks: test_add_mask_noise
+def add_mask_noise(x: torch.Tensor, rate: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A copy of x in which each entry is set to 0 independently with probability rate."""
+    keep = torch.rand(x.shape, generator=generator, device=x.device) < rate
+    return x * keep
