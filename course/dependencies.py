@@ -60,7 +60,7 @@ def _free_reads(statements: list[ast.stmt], bound: set[str]) -> set[str]:
     needs: set[str] = set()
     for statement in statements:
         blocks = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
-        blocks += [handler.body for handler in getattr(statement, "handlers", [])]
+        handlers = getattr(statement, "handlers", [])
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not any(blocks):
             needs |= _reads(statement) - bound
             bound |= _bound_names(statement)
@@ -68,7 +68,13 @@ def _free_reads(statements: list[ast.stmt], bound: set[str]) -> set[str]:
         for header in _headers(statement):  # evaluated before the body runs
             needs |= _reads(header) - bound
         bound |= _bound_names_of_targets(statement)
-        for block in blocks:
+        for block in blocks[:1]:
+            needs |= _free_reads(block or [], bound)
+        for handler in handlers:  # `except E as name:` binds name for the handler's body
+            needs |= (_reads(handler.type) if handler.type is not None else set()) - bound
+            bound |= {handler.name} if handler.name else set()
+            needs |= _free_reads(handler.body, bound)
+        for block in blocks[1:]:
             needs |= _free_reads(block or [], bound)
     return needs
 

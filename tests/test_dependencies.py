@@ -68,3 +68,9 @@ def test_names_bound_inside_a_with_or_for_block_before_they_are_read_are_not_nee
     names = cell_names("with ctx() as c:\n    y = c + 1\n    z = y * 2\nfor i in range(3):\n    w = i + q\n")
     assert names.needs == {"ctx", "range", "q"}
     assert {"c", "y", "z", "i", "w"} <= names.binds
+
+
+def test_the_name_of_an_except_clause_is_bound_for_its_handler():
+    names = cell_names("try:\n    f()\nexcept RuntimeError as error:\n    print(error)\nelse:\n    g(error2)\n")
+    assert names.needs == {"f", "RuntimeError", "print", "g", "error2"}
+    assert needed_cells(["error = 1", "try:\n    f()\nexcept ValueError as error:\n    print(error)"], [1]) == [1]
