@@ -76,35 +76,35 @@ def seed_loop_epoch(model: nn.Module, loader, optimizer, device: torch.device) -
         optimizer.step()
 
 
-def time_seed_loop(root: Path, name: str, device: torch.device, repeats: int) -> list[float]:
+def seed_loader(root: Path, name: str):
+    """The seed notebook's data pipeline: a torchvision dataset with ToTensor, shuffled by a DataLoader."""
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
     dataset = getattr(datasets, name)(str(root), train=True, download=False, transform=transforms.ToTensor())
-    loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
-    seconds = []
-    for _ in range(repeats):
-        seed_everything(0)
-        model = seed_004_autoencoder().to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-8)
-        start = time.perf_counter()
-        seed_loop_epoch(model, loader, optimizer, device)
-        _synchronize(device)
-        seconds.append(time.perf_counter() - start)
-    return seconds
+    return DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
 
 
-def time_fit(x_train: torch.Tensor, device: torch.device, repeats: int) -> list[float]:
-    seconds = []
+def timed_epoch(train, device: torch.device) -> float:
+    """Seconds for one epoch of ``train(model, optimizer)`` on a fresh model (same seed, same optimizer)."""
+    seed_everything(0)
+    model = seed_004_autoencoder().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-8)
+    start = time.perf_counter()
+    train(model, optimizer)
+    _synchronize(device)
+    return time.perf_counter() - start
+
+
+def time_both(loader, x_train: torch.Tensor, device: torch.device, repeats: int) -> tuple[list[float], list[float]]:
+    """Epoch times of the seed loop and of fit, alternating, so that both see the same machine load."""
+    seed_s, fit_s = [], []
     for _ in range(repeats):
-        seed_everything(0)
-        model = seed_004_autoencoder().to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-8)
-        start = time.perf_counter()
-        fit(model, x_train, nn.MSELoss(), num_epochs=1, batch_size=BATCH_SIZE, optimizer=optimizer, progress=False)
-        _synchronize(device)
-        seconds.append(time.perf_counter() - start)
-    return seconds
+        seed_s.append(timed_epoch(lambda model, optimizer: seed_loop_epoch(model, loader, optimizer, device), device))
+        fit_s.append(timed_epoch(lambda model, optimizer: fit(
+            model, x_train, nn.MSELoss(), num_epochs=1, batch_size=BATCH_SIZE, optimizer=optimizer, progress=False),
+            device))
+    return seed_s, fit_s
 
 
 def _synchronize(device: torch.device) -> None:
@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     x_train = torch.from_numpy(read_idx(files["x_train"])).to(device, torch.float32).div_(255).reshape(-1, 784)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as scratch:
-        seed_s = time_seed_loop(torchvision_root(name, files, Path(scratch)), name, device, args.repeats)
-    fit_s = time_fit(x_train, device, args.repeats)
+        loader = seed_loader(torchvision_root(name, files, Path(scratch)), name)
+        seed_s, fit_s = time_both(loader, x_train, device, args.repeats)
 
     result = report(name, len(x_train), device, seed_s, fit_s, load_s)
     text = markdown(result)
