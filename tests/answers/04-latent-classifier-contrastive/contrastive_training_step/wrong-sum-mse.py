@@ -1,4 +1,5 @@
 # wrong: the reconstruction error summed over pixels and digits instead of averaged
+# breaks: test_contrastive_training_step
 def contrastive_training_step(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, tau: float = 0.5, contrastive_weight: float = 0.01
 ) -> torch.Tensor:
