@@ -105,10 +105,12 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
     print(f"fairness: {', '.join(assignments)}; {scope}; COURSE_DATA={args.data}; {args.jobs} at a time")
     start = time.perf_counter()
     outcomes = evaluate_course(config.root, assignments, settings, args.all, args.jobs,
-                               args.catalogue or config.root / "tests" / "answers", progress=print_outcome)
-    title = f"Fairness of the grader: COURSE_DATA={args.data}, {'all exercises' if args.all else 'function-level exercises'}"
+                               args.catalogue or config.root / "tests" / "answers", print_outcome, tuple(args.kinds))
+    title = (f"Fairness of the grader: COURSE_DATA={args.data}, {'all exercises' if args.all else 'function-level exercises'}"
+             + ("" if len(args.kinds) == 3 else f", only {' and '.join(args.kinds)} answers"))
     report = markdown(outcomes, title) + f"\n{len(outcomes)} answers graded in {time.perf_counter() - start:.0f} s.\n"
-    out = args.out or config.root / "benchmarks" / "results" / f"fairness-{args.data}{'' if args.all else '-functions'}.md"
+    suffix = ("" if args.all else "-functions") + ("" if len(args.kinds) == 3 else "-" + "-".join(args.kinds))
+    out = args.out or config.root / "benchmarks" / "results" / f"fairness-{args.data}{suffix}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print("\n" + report + f"\nwritten to {out}")
@@ -170,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     fairness = commands.add_parser("fairness", help="grade the catalogue of right and wrong answers (tests/answers/)")
     fairness.add_argument("assignments", nargs="*", help="default: all")
     fairness.add_argument("--all", action="store_true", help="also the exercises whose tests need trained models (slow)")
+    fairness.add_argument("--kinds", nargs="+", choices=("solution", "alternative", "wrong"),
+                          default=["solution", "alternative", "wrong"],
+                          help="which answers (default all; 'solution alternative': the correct ones, e.g. on other data)")
     fairness.add_argument("--data", default=GradeSettings().data, help="COURSE_DATA in the kernels (default %(default)s)")
     fairness.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="answers graded at once")
     fairness.add_argument("--timeout", type=int, default=GradeSettings().cell_timeout, help="seconds per cell")

@@ -257,9 +257,8 @@ def markdown(outcomes: list[Outcome], title: str) -> str:
         lines.append(f"| {r['assignment']} | `{r['exercise']}` | {r['caught']}/{r['wrong']} | "
                      f"{r['accepted']}/{r['alternative']} | {'full marks' if r['solution_ok'] else 'FAILED'} | "
                      f"{r['seconds']:.0f} |")
-    kill_rate = caught / wrong if wrong else 0.0
-    lines += ["", f"**Kill rate: {caught}/{wrong} wrong answers caught ({kill_rate:.0%}); "
-                  f"{accepted}/{alternatives} alternatives accepted.**", ""]
+    killed = f"Kill rate: {caught}/{wrong} wrong answers caught ({caught / wrong:.0%})" if wrong else "No wrong answer graded"
+    lines += ["", f"**{killed}; {accepted}/{alternatives} alternatives accepted.**", ""]
     failures = [o for o in outcomes if not o.as_expected]
     if failures:
         lines += ["## Not as expected", ""]
@@ -271,14 +270,16 @@ def markdown(outcomes: list[Outcome], title: str) -> str:
 
 
 def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings, include_training: bool,
-                    jobs: int, catalogue: Path, progress=None) -> list[Outcome]:
-    """The solution and every catalogued answer of each assignment, graded and judged."""
+                    jobs: int, catalogue: Path, progress=None,
+                    kinds: tuple[str, ...] = ("solution", *KINDS)) -> list[Outcome]:
+    """The solution and every catalogued answer of each assignment (of the given kinds), graded and judged."""
     outcomes = []
     for assignment in assignments:
         path = root / "source_notebooks" / assignment / f"{assignment}.ipynb"
         notebook = read_notebook(path)
         answers = solution_answers(notebook, assignment) + load_catalogue(catalogue, assignment)
-        outcomes += run(path, select(answers, notebook, include_training), settings, jobs, progress)
+        answers = [a for a in select(answers, notebook, include_training) if a.kind in kinds]
+        outcomes += run(path, answers, settings, jobs, progress)
     return outcomes
 
 
