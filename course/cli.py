@@ -18,6 +18,7 @@ from pathlib import Path
 
 from course.autograde import GradeSettings
 from course.config import CourseConfig, load_config
+from course.fairness import ANSWER_KINDS
 
 
 def chosen_assignments(config: CourseConfig, args: argparse.Namespace) -> list[str] | None:
@@ -106,10 +107,11 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     outcomes = evaluate_course(config.root, assignments, settings, args.all, args.jobs,
                                args.catalogue or config.root / "tests" / "answers", print_outcome, tuple(args.kinds))
+    every_kind = set(args.kinds) == set(ANSWER_KINDS)
     title = (f"Fairness of the grader: COURSE_DATA={args.data}, {'all exercises' if args.all else 'function-level exercises'}"
-             + ("" if len(args.kinds) == 3 else f", only {' and '.join(args.kinds)} answers"))
+             + ("" if every_kind else f", only {' and '.join(args.kinds)} answers"))
     report = markdown(outcomes, title) + f"\n{len(outcomes)} answers graded in {time.perf_counter() - start:.0f} s.\n"
-    suffix = ("" if args.all else "-functions") + ("" if len(args.kinds) == 3 else "-" + "-".join(args.kinds))
+    suffix = ("" if args.all else "-functions") + ("" if every_kind else "-" + "-".join(args.kinds))
     out = args.out or config.root / "benchmarks" / "results" / f"fairness-{args.data}{suffix}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
@@ -172,8 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     fairness = commands.add_parser("fairness", help="grade the catalogue of right and wrong answers (tests/answers/)")
     fairness.add_argument("assignments", nargs="*", help="default: all")
     fairness.add_argument("--all", action="store_true", help="also the exercises whose tests need trained models (slow)")
-    fairness.add_argument("--kinds", nargs="+", choices=("solution", "alternative", "wrong"),
-                          default=["solution", "alternative", "wrong"],
+    fairness.add_argument("--kinds", nargs="+", choices=ANSWER_KINDS, default=list(ANSWER_KINDS),
                           help="which answers (default all; 'solution alternative': the correct ones, e.g. on other data)")
     fairness.add_argument("--data", default=GradeSettings().data, help="COURSE_DATA in the kernels (default %(default)s)")
     fairness.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="answers graded at once")

@@ -44,6 +44,7 @@ from course.dependencies import cell_names, needed_cells
 from course.notebooks import exercise_ids, exercise_of, grade_id, grade_points, is_grade_cell, is_solution_cell, read_notebook
 
 KINDS = ("wrong", "alternative")
+ANSWER_KINDS = ("solution", *KINDS)  # the solution is graded like any catalogued answer
 HEADER = re.compile(r"^#\s*(wrong|alternative):\s*(.+)$")
 BREAKS = re.compile(r"^#\s*breaks:\s*(.+)$")
 
@@ -271,7 +272,7 @@ def markdown(outcomes: list[Outcome], title: str) -> str:
 
 def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings, include_training: bool,
                     jobs: int, catalogue: Path, progress=None,
-                    kinds: tuple[str, ...] = ("solution", *KINDS)) -> list[Outcome]:
+                    kinds: tuple[str, ...] = ANSWER_KINDS) -> list[Outcome]:
     """The solution and every catalogued answer of each assignment (of the given kinds), graded and judged."""
     outcomes = []
     for assignment in assignments:

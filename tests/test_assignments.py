@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.course_support import REPO, attention, cell_points, expected_points, make_course, run_course
+from fixtures.course_support import COURSE_ASSIGNMENTS as ASSIGNMENTS, REPO, attention, cell_points, expected_points, make_course, run_course
 
-ASSIGNMENTS = sorted(p.name for p in (REPO / "source_notebooks").glob("*") if p.is_dir() and any(p.glob("*.ipynb")))
 pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="no assignment in source_notebooks/ yet")
 KINDS = ("complete", "partial", "blank")
 
