@@ -29,10 +29,11 @@ from course.notebooks import read_notebook
 
 # Error names in an autograded notebook that the instructor should hear about, and why.
 EXECUTION_PROBLEMS = {
-    "DeadKernelError": "the kernel died (crash, os._exit or the memory limit)",
+    "DeadKernelError": "the kernel died (a crash, os._exit, or the memory or CPU-time limit)",
     "CellTimeoutError": "a cell ran past the per-cell time limit",
     "NotebookTimeoutError": "the notebook ran past its time limit",
     "MemoryError": "ran out of memory (the per-process limit)",
+    "GradingStateError": "the grader could not put the kernel's state back before a test (tampering?)",
 }
 
 
@@ -46,6 +47,8 @@ class GradeSettings:
     data: str = "mnist5k"  # COURSE_DATA in the kernel; the sandbox has no network anyway
     memory_gib: float = 6.0  # per process in the kernel; 0 or less: no limit
     max_processes: int = 256  # processes and threads in one sandbox
+    disk_mib: int = 512  # what the kernel may write in all (its folder, home, /tmp); the notebooks write < 10 MiB
+    cpu_seconds: int = 3600  # CPU time per kernel process; mnist5k notebooks use < 2 min, full data < 15
     sandbox: bool = True  # False: no bubblewrap even when installed (not recommended)
 
 
@@ -86,8 +89,12 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def scratch_config(scratch: Path, settings: GradeSettings, policy: dict):
-    """nbgrader configuration for a scratch course at ``scratch`` with the sandboxed Execute."""
+def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports: str = ""):
+    """nbgrader configuration for a scratch course at ``scratch`` with the sandboxed Execute.
+
+    ``imports``: the release notebook's import statements, which the guard re-binds
+    before every test (see course.execute).
+    """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
     from traitlets.config import Config
@@ -102,6 +109,7 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict):
     c.Execute.timeout = settings.cell_timeout
     c.Execute.kernel_name = "python3"
     c.CourseExecute.notebook_timeout = settings.notebook_timeout
+    c.CourseExecute.guard_imports = imports
     c.SandboxKernelManager.policy = policy
     c.SandboxKernelManager.transport = "ipc"  # Unix sockets: TCP would not cross the empty network namespace
     c.SandboxKernelManager.ip = str(Path(policy["runtime"]) / "kernel")
@@ -152,22 +160,22 @@ def grading_environment(settings: GradeSettings) -> dict[str, str]:
 
 def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings, course_root: Path) -> dict:
     """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
-    from course.sandbox import GIB, SandboxPolicy, bwrap_path, python_paths
+    from course.sandbox import GIB, HOME as SANDBOX_HOME, MIB, SandboxPolicy, bwrap_path, python_paths
 
-    folders = {name: scratch / name for name in ("home", "tmp", "shm", "runtime")}
+    folders = {name: scratch / name for name in ("home", "runtime")}
     for folder in folders.values():
         if folder.exists():  # a second run in the same scratch folder starts clean
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-    env = {**grading_environment(settings), "LANG": "C.UTF-8", "MPLCONFIGDIR": str(folders["home"] / "matplotlib")}
     isolate = settings.sandbox and bwrap_path() is not None
+    home = SANDBOX_HOME if isolate else str(folders["home"])
+    env = {**grading_environment(settings), "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{home}/matplotlib"}
     policy = SandboxPolicy(
-        workdir=str(scratch / "autograded" / student / assignment), work_copy=str(scratch / "work"),
-        home=str(folders["home"]),
-        tmp=str(folders["tmp"]), shm=str(folders["shm"]), runtime=str(folders["runtime"]),
+        workdir=str(scratch / "autograded" / student / assignment), home=str(folders["home"]),
+        runtime=str(folders["runtime"]),
         readable=python_paths(course_root) + ((str(data_root()),) if data_root().exists() else ()),
         env=env, memory_bytes=int(settings.memory_gib * GIB) if settings.memory_gib > 0 else -1,
-        max_processes=settings.max_processes,
+        max_processes=settings.max_processes, disk_bytes=settings.disk_mib * MIB, cpu_seconds=settings.cpu_seconds,
         isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,
     )
     copy_font_cache(folders["home"] / "matplotlib")
@@ -248,7 +256,7 @@ def grade_notebook(
     student version (used to put back deleted test cells and to tell given code from the
     student's); without ``template_db`` the scratch gradebook is made by generate_assignment.
     """
-    from course.submissions import parse_notebook, prepare_submission
+    from course.submissions import parse_notebook, prepare_submission, release_import_source
 
     start = time.monotonic()
     name = release_notebook.name
@@ -257,16 +265,19 @@ def grade_notebook(
     if notebook is None:
         result.attention.append(f"not graded: {problem}")
         return finish(result, start)
-    notebook, notes = prepare_submission(notebook, read_notebook(release_notebook))
+    release = read_notebook(release_notebook)
+    notebook, notes = prepare_submission(notebook, release)
     result.attention += notes
     if template_db is None:
         template_db = prepare_template(source_assignment, scratch / "template")
     build_scratch(scratch, source_assignment, template_db, student, notebook, name)
-    run_nbgrader(result, scratch, settings, course_root=source_assignment.resolve().parent.parent)
+    run_nbgrader(result, scratch, settings, course_root=source_assignment.resolve().parent.parent,
+                 imports=release_import_source(release))
     return finish(result, start)
 
 
-def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, course_root: Path) -> None:
+def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, course_root: Path,
+                 imports: str = "") -> None:
     """nbgrader autograde then generate_feedback in the scratch course; fills ``result``.
 
     ``course_root`` is kept out of the kernel's sight even when it is on sys.path.
@@ -276,7 +287,7 @@ def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, co
     ensure_tools_on_path()
     student, assignment, stem = result.student, result.assignment, result.notebook
     policy = kernel_policy(scratch, student, assignment, settings, course_root)
-    api = NbGraderAPI(config=scratch_config(scratch, settings, policy))
+    api = NbGraderAPI(config=scratch_config(scratch, settings, policy, imports))
     graded = api.autograde(assignment, student, force=True, create=True)
     autograded = scratch / "autograded" / student / assignment / f"{stem}.ipynb"
     if not graded["success"] or not autograded.exists():

@@ -61,7 +61,7 @@ def cmd_check(config: CourseConfig, args: argparse.Namespace) -> int:
 def settings_from(args: argparse.Namespace) -> GradeSettings:
     return GradeSettings(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, threads=args.threads,
                          data=args.data, memory_gib=args.memory, max_processes=args.max_processes,
-                         sandbox=not args.no_sandbox)
+                         disk_mib=args.disk, cpu_seconds=args.cpu_time, sandbox=not args.no_sandbox)
 
 
 def cmd_grade(config: CourseConfig, args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def cmd_grade(config: CourseConfig, args: argparse.Namespace) -> int:
         print(f"error: {args.submissions} does not exist", file=sys.stderr)
         return 2
     return grade(config, args.submissions, settings_from(args), args.jobs, args.db, args.pattern,
-                 args.assignment, args.keep_scratch)
+                 args.assignment, args.keep_scratch, trusted=getattr(args, "trusted", False))
 
 
 def cmd_report(config: CourseConfig, args: argparse.Namespace) -> int:
@@ -124,6 +124,7 @@ def cmd_all(config: CourseConfig, args: argparse.Namespace) -> int:
     args.assignments, args.out, args.submissions = [], config.root / "examples", config.root / "examples"
     args.assignment = args.pattern = args.db = None
     args.keep_scratch = False
+    args.trusted = True  # the examples are the course's own notebooks: graded without bubblewrap if it is missing
     if not config.assignments():
         print(f"no assignments in {config.source} yet")
         return 0
@@ -150,7 +151,12 @@ def grade_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", type=float, default=defaults.memory_gib, help="GiB per kernel process, 0 for no limit (default %(default)s)")
     parser.add_argument("--max-processes", type=int, default=defaults.max_processes,
                         help="processes and threads per sandbox (default %(default)s)")
-    parser.add_argument("--no-sandbox", action="store_true", help="run kernels without bubblewrap (trusted code only)")
+    parser.add_argument("--disk", type=int, default=defaults.disk_mib,
+                        help="MiB a kernel may write in all, and the largest file (default %(default)s)")
+    parser.add_argument("--cpu-time", type=int, default=defaults.cpu_seconds,
+                        help="CPU seconds per kernel process (default %(default)s)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels without bubblewrap: student code gets your rights (trusted code only)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,11 @@ does not do:
 - bound the whole notebook: fifty cells of 599 s each pass a 600 s per-cell limit. Here
   each cell's timeout is also cut to the time left until ``notebook_timeout``; after that
   every remaining code cell gets a ``NotebookTimeoutError`` output instead of running;
+- keep the student's code from changing what the tests run on: before the first cell it
+  records the kernel's state (:func:`helpers.guard.snapshot`), and before every cell that
+  is not an answer cell it puts that state back (:func:`helpers.guard.restore`: the real
+  ``torch.allclose``, ``check_close``, default dtype, grad mode, warnings filters...).
+  This runs as a silent request of its own, so it leaves no trace in the notebook;
 - survive a dead kernel: when the kernel dies (a segfault, ``os._exit``, the memory limit),
   nbclient raises ``DeadKernelError`` and nbgrader records no score at all. Here the cell
   gets a ``DeadKernelError`` output and the cells after it a "not run" error, so
@@ -23,11 +28,14 @@ import time
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from nbclient.util import run_sync
+from traitlets import Bool, Integer, Unicode
 
+from course.notebooks import is_solution_cell
 from course.sandbox import SandboxKernelManager
 
 NOTEBOOK_TIMEOUT = "NotebookTimeoutError"
+GUARD_ERROR = "GradingStateError"
 DEAD_KERNEL = "DeadKernelError"
 CELL_TIMEOUT = dict(Execute.class_traits()["error_on_timeout"].default())  # nbgrader's CellTimeoutError output
 NOTEBOOK_TIMEOUT_ERROR = {"ename": NOTEBOOK_TIMEOUT, "evalue": "the notebook used up its time",
@@ -43,6 +51,8 @@ class CourseExecute(Execute):
     """nbgrader's Execute preprocessor with a whole-notebook limit and dead-kernel handling."""
 
     notebook_timeout = Integer(1800, help="Seconds for the whole notebook (all cells together).").tag(config=True)
+    guard = Bool(True, help="Put the kernel's state back before every cell that is not an answer.").tag(config=True)
+    guard_imports = Unicode("", help="The release notebook's import statements (re-bound by the guard).").tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager  # nbgrader's Execute would set its own
@@ -51,6 +61,7 @@ class CourseExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline: float | None = None  # set when the first cell starts: kernel start-up is not counted
         self._stopped: NotebookNode | None = None  # the error every later code cell gets
+        self._guarded = False  # the snapshot is taken before the first cell
         return super().preprocess(nb, resources, km)
 
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
@@ -75,8 +86,29 @@ class CourseExecute(Execute):
             cell.outputs = [self._stopped]
             return cell, self.resources
         try:
+            problem = self.guard_kernel(cell)
+            if problem:  # the state could not be put back: the tests of this cell cannot be trusted
+                cell.outputs = [error_output(GUARD_ERROR, problem)]
+                return cell, self.resources
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             cell.outputs.append(error_output(DEAD_KERNEL, "the kernel died while running this cell"))
             self._stopped = error_output(DEAD_KERNEL, "not run: the kernel died in an earlier cell")
             return cell, self.resources
+
+    def guard_kernel(self, cell: NotebookNode) -> str | None:
+        """Snapshot before the first cell, restore before given and test cells; the error, if any."""
+        if not self.guard or (self._guarded and is_solution_cell(cell)):
+            return None
+        if not self._guarded and hasattr(self.km, "lock_runtime"):
+            self.km.lock_runtime()  # the kernel is up and its sockets exist
+        function = "restore" if self._guarded else "snapshot"
+        arguments = "__import__('IPython').get_ipython().user_ns, " if self._guarded else ""
+        code = f"__import__('helpers.guard', fromlist=['{function}']).{function}({arguments}{self.guard_imports!r})"
+        self._guarded = True
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = run_sync(self.async_wait_for_reply)(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") == "ok":
+            return None
+        return f"the grader could not restore the kernel's state ({content.get('ename')}: {content.get('evalue')})"

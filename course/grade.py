@@ -171,22 +171,50 @@ def summarise(config: CourseConfig, graded: list[tuple[Submission, GradeResult]]
     return 1 if needs else 0
 
 
-def checked_sandbox(settings: GradeSettings, scratch: Path, course_root: Path | None = None) -> GradeSettings:
-    """The settings to grade with: without the sandbox, after a one-line warning, when it cannot work."""
+INSTALL_HINT = ("install bubblewrap: `sudo apt-get install bubblewrap` on Debian/Ubuntu (`make sysdeps` as root), "
+                "`sudo dnf install bubblewrap` on Fedora; it needs unprivileged user namespaces or root")
+UNSANDBOXED = "graded WITHOUT the sandbox (--no-sandbox): the student's code ran with the grader's rights"
+ALL_SUBMISSIONS = "(all submissions)"
+
+
+def sandbox_problem(scratch: Path, course_root: Path | None = None) -> str | None:
+    """Why the sandbox cannot work on this machine, or None when it does."""
     from course.sandbox import bwrap_path, probe
 
+    return "bubblewrap (bwrap) is not installed" if bwrap_path() is None else probe(scratch, course_root)
+
+
+def checked_sandbox(settings: GradeSettings, scratch: Path, course_root: Path | None = None,
+                    trusted: bool = False) -> GradeSettings | None:
+    """The settings to grade with, or None (after saying why) when grading would not be safe.
+
+    Untrusted code is never run outside the sandbox unless the instructor said so
+    (``--no-sandbox``); ``trusted`` notebooks (the course's own examples) fall back to
+    running without it after a warning.
+    """
     if not settings.sandbox:
+        print(f"warning: {UNSANDBOXED}", file=sys.stderr)
         return settings
-    problem = "bubblewrap (bwrap) is not installed" if bwrap_path() is None else probe(scratch, course_root)
+    problem = sandbox_problem(scratch, course_root)
     if problem is None:
         return settings
-    print(f"warning: grading WITHOUT the sandbox: {problem} (as root on Debian, `make sysdeps` installs "
-          "bubblewrap; elsewhere install it and allow unprivileged user namespaces)", file=sys.stderr)
-    return replace(settings, sandbox=False)
+    if trusted:
+        print(f"warning: grading the course's own examples without the sandbox: {problem}", file=sys.stderr)
+        return replace(settings, sandbox=False)
+    print(f"error: the grading sandbox does not work here: {problem}.\nTo grade students' code safely, {INSTALL_HINT}."
+          "\nTo grade trusted notebooks anyway, add --no-sandbox.", file=sys.stderr)
+    return None
+
+
+def unsandboxed_rows(settings: GradeSettings, assignments: set[str]) -> list[dict]:
+    """One attention row per assignment graded without the sandbox (shown by ``course report``)."""
+    return [] if settings.sandbox else [
+        {"assignment": a, "student": ALL_SUBMISSIONS, "reason": UNSANDBOXED} for a in sorted(assignments)]
 
 
 def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int = 1, db_url: str | None = None,
-          pattern: str | None = None, assignment: str | None = None, keep_scratch: bool = False) -> int:
+          pattern: str | None = None, assignment: str | None = None, keep_scratch: bool = False,
+          trusted: bool = False) -> int:
     """The whole ``course grade`` command; returns the exit status."""
     ensure_tools_on_path()
     db_url = db_url or config.db_url
@@ -196,7 +224,11 @@ def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int
         return 2
     submissions, rejected, ignored = collect(source, known, pattern or config.submission_pattern, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    settings = checked_sandbox(settings, scratch / "probe", config.root)
+    checked = checked_sandbox(settings, scratch / "probe", config.root, trusted)
+    if checked is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 2
+    settings = checked
     try:
         graded = grade_all(config, submissions, settings, jobs, db_url, scratch) if submissions else []
     finally:
@@ -206,6 +238,11 @@ def grade(config: CourseConfig, source: Path, settings: GradeSettings, jobs: int
     for name in sorted({r.assignment for _, r in graded}):
         export_cells(db_url, name, config.reports / f"{name}-cells.csv")
     pairs = {(r.assignment, r.student) for _, r in graded} | {(r.assignment, r.student) for r in rejected}
+    assignments = {a for a, _ in pairs}
+    pairs |= {(a, ALL_SUBMISSIONS) for a in assignments}  # a sandboxed run clears an older warning
     rows = [row for s, r in graded for row in attention_rows(r, s.note)] + rejected_rows(rejected)
+    rows += unsandboxed_rows(settings, assignments)
     record_attention(config.reports / "attention.csv", pairs, rows)
+    if not settings.sandbox:
+        print(f"\nwarning: {UNSANDBOXED}")
     return summarise(config, graded, rejected, ignored)

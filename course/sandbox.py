@@ -6,22 +6,28 @@ other students' files. nbgrader starts one Jupyter kernel per notebook; this mod
 that kernel start inside bubblewrap (``bwrap``, the sandbox Flatpak uses):
 
 - file system: the operating system and the Python environment read-only, the ``helpers``
-  package read-only, the data folder read-only, and writable only the notebook's own
-  working copy, a private home, /tmp and /dev/shm (all inside a scratch folder that is
-  thrown away, on disk); the course root, the gradebook and other submissions do not exist in there;
+  package read-only, the data folder read-only; writable only a size-limited in-memory
+  file system at /tmp (``/tmp/work``: a copy of the notebook's folder, the kernel's
+  current folder; ``/tmp/home``: its home) and a small /dev/shm. The rest of the root is
+  read-only; the course root, the gradebook and other submissions do not exist in there.
+  All of it vanishes with the sandbox;
 - no network (an empty network namespace), its own process ids (it cannot see or signal
-  the grader), a clean environment (only the variables listed below);
+  the grader; when the kernel ends, every process it started is killed with the
+  namespace), a clean environment (only the variables listed below);
 - limits set inside the sandbox, after it is created: processes and threads
   (``RLIMIT_NPROC``, counted per sandbox because bubblewrap gives it its own user
-  namespace), memory per process (``RLIMIT_DATA``), file size (``RLIMIT_FSIZE``), no core
-  dumps. As root (where ``RLIMIT_NPROC`` does not apply) the kernel also drops to an
-  unprivileged user id of its own, which makes the process limit apply again;
+  namespace), memory per process (``RLIMIT_DATA``), CPU seconds per process
+  (``RLIMIT_CPU``), file size (``RLIMIT_FSIZE``, the disk limit), no core dumps. As root
+  (where ``RLIMIT_NPROC`` does not apply) the kernel also drops to an unprivileged user id
+  of its own, which makes the process limit apply again;
 - time: nbgrader's per-cell timeout and the whole-notebook limit of :mod:`course.execute`,
   and the grader kills the sandbox (and everything in its process namespace) at the end.
 
 The kernel talks to nbgrader over Unix sockets in a runtime folder both can reach (TCP on
-localhost would not cross the network namespace). Without ``bwrap`` the kernel runs
-unsandboxed with the memory and file limits only, after a one-line warning.
+localhost would not cross the network namespace). Once the kernel has made its sockets,
+:meth:`SandboxKernelManager.lock_runtime` takes away its right to write there (as root).
+Without ``bwrap`` (``course grade --no-sandbox``) the kernel runs unsandboxed with the
+memory, CPU and file limits only.
 """
 from __future__ import annotations
 
@@ -35,44 +41,54 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict
 
 GIB = 1024**3
+MIB = 1024**2
+INSIDE = "/tmp"  # the writable, size-limited file system inside the sandbox (where programs expect it)
+WORK, HOME = f"{INSIDE}/work", f"{INSIDE}/home"  # the kernel's current folder and home
+SUBMISSION = "/submission"  # the notebook's folder, read-only: copied to WORK
+HOME_TEMPLATE = "/home-template"  # the prepared home (matplotlib's font list): copied to HOME
+SHM_BYTES = 64 * MIB  # /dev/shm holds semaphores (joblib, multiprocessing), nothing large
 # The kernel gets only these variables from the grader's environment (plus PATH, HOME, TMPDIR).
 PASSED_ENV = (
     "COURSE_DATA", "COURSE_DATA_DIR", "COURSE_DEVICE", "NBGRADER_EXECUTION", "CUDA_VISIBLE_DEVICES",
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "LANG", "LC_ALL",
 )
-# Applies the limits, drops root if asked, then becomes the kernel. Runs inside the sandbox,
-# so RLIMIT_NPROC counts only the sandbox's own processes (its user namespace is new).
+# Runs first inside the sandbox (as root when the grader is root): fills /tmp, drops to
+# the kernel's user id, applies the limits, then becomes the kernel. RLIMIT_NPROC counts
+# only the sandbox's own processes (its user namespace, or its user id, is its own).
 LAUNCHER = (
-    "import os, resource, sys\n"
-    "uid, data, nproc, fsize = (int(a) for a in sys.argv[1:5])\n"
+    "import os, resource, shutil, sys\n"
+    "uid, data, nproc, fsize, cpu, setup = (int(a) for a in sys.argv[1:7])\n"
+    "for source, target in ((%(submission)r, %(work)r), (%(home)r, %(home_inside)r)) if setup else ():\n"
+    "    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)\n"
+    "    for top, folders, files in os.walk(target):\n"
+    "        for name in [top] + [os.path.join(top, n) for n in folders + files]:\n"
+    "            os.lchown(name, uid, uid) if uid >= 0 else None\n"
     "if uid >= 0:\n"
     "    os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)\n"
     "for limit, value in ((resource.RLIMIT_DATA, data), (resource.RLIMIT_NPROC, nproc),\n"
-    "                     (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)):\n"
+    "                     (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0)):\n"
     "    try:\n"
     "        if value >= 0:\n"
     "            resource.setrlimit(limit, (value, value))\n"
     "    except (ValueError, OSError) as error:  # e.g. a hard limit already lower: keep it\n"
     "        print('sandbox: could not set limit', limit, error, file=sys.stderr)\n"
-    "os.execv(sys.argv[6], sys.argv[6:])\n"
-)
+    "os.execv(sys.argv[8], sys.argv[8:])\n"
+) % {"submission": SUBMISSION, "work": WORK, "home": HOME_TEMPLATE, "home_inside": HOME}
 
 
 @dataclass(frozen=True)
 class SandboxPolicy:
     """What one grading kernel may see and use. Paths are absolute strings (it travels as JSON)."""
 
-    workdir: str  # the notebook's folder in nbgrader's course: the kernel's cwd (by this path)
-    work_copy: str  # a copy of that folder, mounted at ``workdir``: what the kernel really writes to
-    home: str  # a private, writable $HOME (IPython and matplotlib write there)
-    tmp: str  # mounted as /tmp, on disk rather than in memory
-    shm: str  # mounted as /dev/shm (semaphores: joblib and multiprocessing need it), on disk too
+    workdir: str  # the notebook's folder in nbgrader's course: copied (read-only source) to /sandbox/work
+    home: str  # a prepared home folder (matplotlib's font list): copied to /sandbox/home
     runtime: str  # the connection file and the kernel's Unix sockets
     readable: tuple[str, ...] = ()  # read-only: the Python environment, helpers, data
     env: dict[str, str] = field(default_factory=dict)
     memory_bytes: int = 6 * GIB  # per process; training on full MNIST needs about 2 GiB
     max_processes: int = 256  # processes and threads; an idle kernel uses about 15
-    max_file_bytes: int = 2 * GIB
+    disk_bytes: int = 512 * MIB  # /tmp in all (work and home included), and the largest file anywhere
+    cpu_seconds: int = 3600  # per process; a whole notebook on full data needs about 15 minutes
     isolate: bool = True  # False: bwrap is missing, run with the limits only
     uid: int = -1  # >= 0: drop to this user id inside (the grader runs as root)
 
@@ -148,47 +164,44 @@ def namespace_args(as_root: bool) -> list[str]:
 def environment_args(policy: SandboxPolicy) -> list[str]:
     """A clean environment: PATH, HOME, TMPDIR and the passed-through variables."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-           "HOME": policy.home, "TMPDIR": "/tmp", **policy.env}
+           "HOME": HOME, "TMPDIR": INSIDE, **policy.env}
     return ["--clearenv"] + [arg for key, value in sorted(env.items()) for arg in ("--setenv", key, value)]
 
 
 def launcher_args(policy: SandboxPolicy, kernel: list[str]) -> list[str]:
-    """``python -c LAUNCHER <limits> -- <kernel command>``."""
+    """``python -c LAUNCHER <limits> <setup> -- <kernel command>``."""
     nproc = policy.max_processes if policy.isolate else -1  # outside a sandbox it would count all our processes
-    limits = [policy.uid, policy.memory_bytes, nproc, policy.max_file_bytes]
+    limits = [policy.uid, policy.memory_bytes, nproc, policy.disk_bytes, policy.cpu_seconds, int(policy.isolate)]
     return [sys.executable, "-c", LAUNCHER, *map(str, limits), "--", *kernel]
 
 
-def sandbox_command(policy: SandboxPolicy, kernel: list[str], bwrap: str | None = None) -> list[str]:
-    """The command that starts ``kernel`` inside the sandbox the policy describes."""
-    if not policy.isolate:
-        return launcher_args(policy, kernel)
-    bwrap = bwrap or bwrap_path() or "bwrap"
-    writable = [(policy.work_copy, policy.workdir), (policy.home, policy.home), (policy.runtime, policy.runtime)]
+def writable_args(policy: SandboxPolicy) -> list[str]:
+    """/tmp in memory and size-limited (work and home inside it), a small /dev/shm, the two read-only sources."""
     return [
-        bwrap, *namespace_args(policy.uid >= 0), *system_binds(),
-        "--proc", "/proc", "--dev", "/dev", *gpu_binds(), "--bind", policy.tmp, "/tmp", "--bind", policy.shm, "/dev/shm",
-        *parent_dirs([*policy.readable, *(inside for _, inside in writable)]),
-        *readable_binds(policy.readable),
-        *[arg for host, inside in writable for arg in ("--bind", host, inside)],
-        "--chdir", policy.workdir, *environment_args(policy),
-        "--", *launcher_args(policy, kernel),
+        "--perms", "1777", "--size", str(min(SHM_BYTES, policy.disk_bytes)), "--tmpfs", "/dev/shm",
+        "--perms", "1777", "--size", str(policy.disk_bytes), "--tmpfs", INSIDE, "--dir", WORK,
+        "--ro-bind", policy.workdir, SUBMISSION, "--ro-bind", policy.home, HOME_TEMPLATE,
     ]
 
 
-def prepare_work_copy(policy: SandboxPolicy) -> None:
-    """Copy the notebook's folder to the folder the kernel will write in.
+def sandbox_command(policy: SandboxPolicy, kernel: list[str], bwrap: str | None = None) -> list[str]:
+    """The command that starts ``kernel`` inside the sandbox the policy describes.
 
-    The kernel never writes where nbgrader (running outside, possibly as root) writes the
-    graded notebook afterwards: a symlink planted there would make the grader overwrite a
-    file of the kernel's choosing.
+    Order matters: /tmp is mounted before the folders above the bind points are made (the
+    runtime folder of a grader usually lives under /tmp too), and the root is made
+    read-only last.
     """
-    if not policy.isolate:  # unsandboxed, the kernel runs in nbgrader's folder itself
-        return
-    work_copy = Path(policy.work_copy)
-    if work_copy.exists():
-        shutil.rmtree(work_copy)
-    shutil.copytree(policy.workdir, work_copy, symlinks=True)
+    if not policy.isolate:
+        return launcher_args(policy, kernel)
+    bwrap = bwrap or bwrap_path() or "bwrap"
+    return [
+        bwrap, *namespace_args(policy.uid >= 0), *system_binds(), "--proc", "/proc", "--dev", "/dev", *gpu_binds(),
+        *writable_args(policy), *parent_dirs([*policy.readable, policy.runtime]), *readable_binds(policy.readable),
+        "--bind", policy.runtime, policy.runtime,
+        "--remount-ro", "/",  # the root itself (an unlimited tmpfs) becomes read-only; the mounts above stay as set
+        "--chdir", WORK, *environment_args(policy),
+        "--", *launcher_args(policy, kernel),
+    ]
 
 
 def probe(scratch: Path, course_root: Path | None = None) -> str | None:
@@ -199,25 +212,22 @@ def probe(scratch: Path, course_root: Path | None = None) -> str | None:
     """
     import subprocess
 
-    folders = {name: scratch / name for name in ("work", "copy", "home", "tmp", "shm", "runtime")}
+    folders = {name: scratch / name for name in ("work", "home", "runtime")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     uid = 200_000 + os.getpid() % 100_000 if os.geteuid() == 0 else -1
-    policy = SandboxPolicy(*(str(folders[n]) for n in ("work", "copy", "home", "tmp", "shm", "runtime")),
+    policy = SandboxPolicy(*(str(folders[n]) for n in ("work", "home", "runtime")),
                            readable=python_paths(course_root), uid=uid)
-    prepare_work_copy(policy)
-    hand_over([Path(p) for p in (policy.work_copy, policy.home, policy.tmp, policy.shm, policy.runtime)], uid)
+    hand_over(Path(policy.runtime), uid)
     done = subprocess.run(sandbox_command(policy, [sys.executable, "-c", "import helpers, ipykernel, torch"]),
                           capture_output=True, text=True, timeout=60)
     return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]
 
 
-def hand_over(paths: list[Path], uid: int) -> None:
-    """Give the kernel's user id ownership of its writable folders (root grading only)."""
-    if uid < 0:
-        return
-    for top in paths:
-        for path in [top, *top.rglob("*")]:
+def hand_over(folder: Path, uid: int) -> None:
+    """Let the kernel's user id read its connection file and make its sockets (root grading only)."""
+    if uid >= 0:
+        for path in [folder, *folder.iterdir()]:
             os.chown(path, uid, uid, follow_symlinks=False)
 
 
@@ -234,10 +244,20 @@ class SandboxKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         policy = SandboxPolicy(**{**self.policy, "readable": tuple(self.policy.get("readable", ()))})
         connection_file = os.path.realpath(self.connection_file)
-        prepare_work_copy(policy)
-        hand_over([Path(p) for p in (policy.work_copy, policy.home, policy.tmp, policy.shm, policy.runtime)], policy.uid)
+        hand_over(Path(policy.runtime), policy.uid)
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *(extra_arguments or [])]
         return sandbox_command(policy, kernel)
+
+    def lock_runtime(self) -> None:
+        """Once the kernel has made its sockets: no more files from it in the runtime folder.
+
+        The runtime folder is the one writable place outside /sandbox's size limit. As
+        root the kernel has its own user id, and giving the folder back to root closes it;
+        without root the kernel's user is the grader's, and the file size limit is all.
+        """
+        if self.policy.get("uid", -1) >= 0 and self.policy.get("isolate", True):
+            os.chown(self.policy["runtime"], 0, 0)
+            os.chmod(self.policy["runtime"], 0o755)
 
     async def interrupt_kernel(self) -> None:
         if not self.has_kernel:

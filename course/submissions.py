@@ -92,6 +92,20 @@ def release_imports(release: NotebookNode) -> set[str]:
     return names
 
 
+def release_import_source(release: NotebookNode) -> str:
+    """The top-level import statements of the release's given cells, in order (for the guard)."""
+    lines: list[str] = []
+    for cell in release.cells:
+        if cell.cell_type != "code" or is_solution_cell(cell) or is_grade_cell(cell):
+            continue
+        try:
+            tree = ast.parse(python_source(cell.source))
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(dict.fromkeys(lines))
+
+
 def prepare_submission(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
     """The notebook to hand to nbgrader, and the reasons it needs the instructor's attention."""
     notes = []
