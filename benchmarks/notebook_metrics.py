@@ -45,12 +45,22 @@ def run_once(path: Path, offset: int, data: str, expression: str, timeout: int) 
     """Execute the notebook with seeds shifted by ``offset``; returns metrics, failures and time."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells = [seed_shift_cell(offset), *notebook.cells, metrics_cell(expression)]
-    env = {**os.environ, "COURSE_DATA": data}
+    seconds = execute(notebook, path, {"COURSE_DATA": data}, timeout)
+    failures, metrics = collect(notebook)
+    return {"offset": offset, "seconds": round(seconds, 1), "metrics": metrics, "failures": failures}
+
+
+def execute(notebook: nbformat.NotebookNode, path: Path, env: dict[str, str], timeout: int) -> float:
+    """Run ``notebook`` in place (in the folder of ``path``, errors kept as outputs); returns the wall seconds."""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute(env=env)
-    seconds = time.perf_counter() - start
+    client.execute(env={**os.environ, **env})
+    return time.perf_counter() - start
+
+
+def collect(notebook: nbformat.NotebookNode) -> tuple[list[str], dict]:
+    """The failed cells (grade id: error) and the metrics printed by ``metrics_cell`` of an executed notebook."""
     failures, metrics = [], {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -60,7 +70,7 @@ def run_once(path: Path, offset: int, data: str, expression: str, timeout: int) 
             if output.get("output_type") == "stream" and MARKER in output.get("text", ""):
                 line = next(l for l in output["text"].splitlines() if l.startswith(MARKER))
                 metrics = json.loads(line[len(MARKER):])
-    return {"offset": offset, "seconds": round(seconds, 1), "metrics": metrics, "failures": failures}
+    return failures, metrics
 
 
 def summary_table(runs: list[dict]) -> str:
