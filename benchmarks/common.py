@@ -85,7 +85,3 @@ def table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def fmt(value: float | None, digits: int = 1, unit: str = "") -> str | None:
-    return None if value is None else f"{value:.{digits}f}{unit}"

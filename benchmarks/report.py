@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from common import BENCHMARKS, CHARTS, NOT_MEASURED_GPU, fmt, load, table
+from common import BENCHMARKS, CHARTS, NOT_MEASURED_GPU, RESULTS, load, table
 
 import matplotlib
 
@@ -498,8 +498,9 @@ def summary(train: dict | None, notebooks: dict | None, grading: dict | None) ->
     return "\n".join(["## Main ratios", ""] + [f"- {i}" for i in items] + [""]) if items else ""
 
 
-def render(elapsed_s: float | None = None, out: Path = BENCHMARKS / "RESULTS.md") -> Path:
-    sections = {"train": load("train"), "notebooks": load("notebooks"), "grading": load("grading")}
+def render(elapsed_s: float | None = None, out: Path = BENCHMARKS / "RESULTS.md", results: Path = RESULTS) -> Path:
+    """Write RESULTS.md (and the charts) from the sections' JSON files under ``results``."""
+    sections = {name: load(name, results) for name in ("train", "notebooks", "grading")}
     text = "\n".join([
         header(sections, elapsed_s),
         summary(sections["train"], sections["notebooks"], sections["grading"]),
