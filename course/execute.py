@@ -77,16 +77,16 @@ class CourseExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, self.resources
-        if self._deadline is None:
-            self._deadline = time.monotonic() + self.notebook_timeout
-        if self._stopped is None and time.monotonic() >= self._deadline:
-            self._stopped = error_output(
-                NOTEBOOK_TIMEOUT, f"not run: the notebook used up its {self.notebook_timeout} s")
-        if self._stopped is not None:
-            cell.outputs = [self._stopped]
-            return cell, self.resources
         try:
-            problem = self.guard_kernel(cell)
+            problem = self.guard_kernel(cell) if self._stopped is None else None
+            if self._deadline is None:  # after the snapshot: setting up the kernel is not the notebook's time
+                self._deadline = time.monotonic() + self.notebook_timeout
+            if self._stopped is None and time.monotonic() >= self._deadline:
+                self._stopped = error_output(
+                    NOTEBOOK_TIMEOUT, f"not run: the notebook used up its {self.notebook_timeout} s")
+            if self._stopped is not None:
+                cell.outputs = [self._stopped]
+                return cell, self.resources
             if problem:  # the state could not be put back: the tests of this cell cannot be trusted
                 cell.outputs = [error_output(GUARD_ERROR, problem)]
                 return cell, self.resources

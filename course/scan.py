@@ -33,6 +33,8 @@ FORBIDDEN_NAMES = {
     "os.fork": "starts processes",
     "os.kill": "sends signals",
     "os._exit": "ends the kernel",
+    "exec": "runs code built as text",
+    "eval": "runs code built as text",
 }
 FORBIDDEN_IMPORTS = {
     "subprocess": "runs other programs",

@@ -106,9 +106,37 @@ def release_import_source(release: NotebookNode) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
+def restore_metadata(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
+    """A copy whose graded cells carry the release's nbgrader metadata, each grade id once.
+
+    What nbgrader reads from a cell's metadata decides whether and for how many points it
+    is graded: a student can set ``grade`` to false, raise ``points``, or paste a graded
+    cell twice. The first cell with a release grade id gets the release's metadata back; a
+    copy, or a cell with an unknown grade id, keeps its code but is no longer graded.
+    """
+    repaired = copy.deepcopy(submission)
+    expected = {grade_id(c): c.metadata["nbgrader"] for c in release.cells if grade_id(c)}
+    seen, changed, copies = set(), [], []
+    for cell in repaired.cells:
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if "nbgrader" not in cell.get("metadata", {}):
+            continue
+        if name in expected and name not in seen:
+            if dict(cell.metadata.nbgrader) != dict(expected[name]):
+                changed.append(name)
+            cell.metadata["nbgrader"] = copy.deepcopy(expected[name])
+            seen.add(name)
+        else:
+            copies.append(name or "(no grade id)")
+            del cell.metadata["nbgrader"]
+    notes = [f"changed grading metadata of {', '.join(changed)} (graded with the originals)"] if changed else []
+    notes += [f"extra graded cells {', '.join(copies)} (run, not graded)"] if copies else []
+    return repaired, notes
+
+
 def prepare_submission(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
     """The notebook to hand to nbgrader, and the reasons it needs the instructor's attention."""
-    notes = []
+    submission, notes = restore_metadata(submission, release)
     edited = edited_tests(submission, release)
     if edited:
         notes.append(f"edited test cells {', '.join(edited)} (graded with the originals)")
