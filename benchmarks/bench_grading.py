@@ -17,6 +17,7 @@ repository's gradebook, autograded/ and grades.csv are never touched.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,11 @@ from pathlib import Path
 from common import ROOT, machine, save, say
 
 COURSE_FILES = ("pyproject.toml", "nbgrader_config.py", "source_notebooks", "release")
+# What a sandboxed kernel gets from course.autograde.grading_environment. With --no-sandbox the
+# kernel inherits the grader's own environment instead (seen in a trial run: two torch threads
+# per kernel, no COURSE_DATA), so the grader runs with these set: sandbox on and off then grade
+# under the same thread count and data, and the comparison measures the sandbox alone.
+KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "COURSE_DATA": "mnist5k"}
 
 
 def scratch_course(parent: Path, name: str) -> Path:
@@ -44,7 +50,7 @@ def course(root: Path, *args: str, log: Path) -> float:
     start = time.perf_counter()
     with open(log, "w") as out:
         done = subprocess.run([sys.executable, "-m", "course", "--root", str(root), *args], cwd=root,
-                              stdout=out, stderr=subprocess.STDOUT)
+                              stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **KERNEL_ENV})
     seconds = time.perf_counter() - start
     if done.returncode != 0:  # exit 1 means a submission could not be graded: the timing would mean nothing
         raise RuntimeError(f"course {' '.join(args)} exited {done.returncode}; see {log}:\n{log.read_text()[-2000:]}")

