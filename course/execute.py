@@ -102,9 +102,11 @@ class CourseExecute(Execute):
             return None
         if not self._guarded and hasattr(self.km, "lock_runtime"):
             self.km.lock_runtime()  # the kernel is up and its sockets exist
-        function = "restore" if self._guarded else "snapshot"
-        arguments = "__import__('IPython').get_ipython().user_ns, " if self._guarded else ""
-        code = f"__import__('helpers.guard', fromlist=['{function}']).{function}({arguments}{self.guard_imports!r})"
+        if self._guarded:  # found through the shell: a submission may have emptied sys.modules
+            code = (f"__import__('IPython').get_ipython()._course_guard.restore("
+                    f"__import__('IPython').get_ipython().user_ns, {self.guard_imports!r})")
+        else:
+            code = f"__import__('helpers.guard', fromlist=['snapshot']).snapshot({self.guard_imports!r})"
         self._guarded = True
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
         reply = run_sync(self.async_wait_for_reply)(msg_id)

@@ -35,7 +35,7 @@ from test_redteam import redteam_course  # noqa: E402
 
 def write_class(root: Path, folder: Path, layout: str, marker: str) -> list:
     """The corpus as files under ``folder`` (``layout`` "class": <student>/<assignment>/...)."""
-    corpus = attacks(root, marker)
+    corpus = [attack for attack in attacks(root, marker) if attack.assignment == ASSIGNMENT]
     for attack in corpus:
         for path, data in build(root, attack).items():
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def overhead(base: Path, rounds: int = 1) -> list[tuple[float, float]]:
 def table(before: dict[str, str], after: dict[str, str], reasons: dict[str, str], root: Path) -> str:
     lines = ["| submission | attack | fair grade | plain nbgrader | course grade | the instructor is told |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for attack in attacks(root, "marker"):
+    for attack in [a for a in attacks(root, "marker") if a.assignment == ASSIGNMENT]:
         fair = "not graded (0)" if attack.total is None else f"{attack.total:g}"
         told = reasons.get(attack.student, "").replace("|", "\\|")[:220]
         lines.append(f"| {attack.student} | {attack.what} | {fair} | {before.get(attack.student, '?')} | "

@@ -44,8 +44,9 @@ class Attack:
     student: str
     what: str  # the attack, in words
     total: float | None  # expected points; None: not graded at all
-    base: str = "partial"  # what the submission starts from: "partial" (22 points), "complete" or "blank"
     attention: str = ""  # a phrase the instructor's attention list must contain ("" : nothing needed)
+    base: str = "partial"  # what the submission starts from: "partial" (22 points), "complete" or "blank"
+    assignment: str = ASSIGNMENT  # the other assignments appear only with honest, odd-state answers
     printed: list[str] = field(default_factory=list)  # phrases the executed notebook must show
     answers: dict[str, str] = field(default_factory=dict)  # grade id -> source, over the honest partial answers
     edit: str = ""  # name of a notebook edit in EDITS
@@ -55,26 +56,27 @@ class Attack:
 
 
 def honest_answers(root: Path) -> dict[str, str]:
-    solutions = solution_sources(read_notebook(root / "source_notebooks" / ASSIGNMENT / NOTEBOOK))
-    return {name: source for name, source in solutions.items() if name != "VAE"}
+    return {name: source for name, source in solutions(root).items() if name != "VAE"}
+
+
+def solutions(root: Path, assignment: str = ASSIGNMENT) -> dict[str, str]:
+    return solution_sources(read_notebook(root / "source_notebooks" / assignment / f"{assignment}.ipynb"))
 
 
 def build(root: Path, attack: Attack) -> dict[str, bytes]:
     """The files of one submission, by path relative to the class folder."""
-    folder = f"{attack.student}/{ASSIGNMENT}"
+    folder, notebook_name = f"{attack.student}/{attack.assignment}", f"{attack.assignment}.ipynb"
     if attack.raw is not None:
-        return {f"{folder}/{NOTEBOOK}": attack.raw}
-    release = read_notebook(root / "release" / ASSIGNMENT / NOTEBOOK)
-    base = {"partial": honest_answers(root), "blank": {},
-            "complete": solution_sources(read_notebook(root / "source_notebooks" / ASSIGNMENT / NOTEBOOK))}
-    answers = {**base[attack.base], **attack.answers}
-    notebook = json.loads(notebook_bytes(fill_solution_cells(release, answers)))
+        return {f"{folder}/{notebook_name}": attack.raw}
+    release = read_notebook(root / "release" / attack.assignment / notebook_name)
+    base = {"partial": honest_answers(root), "blank": {}, "complete": solutions(root, attack.assignment)}
+    notebook = json.loads(notebook_bytes(fill_solution_cells(release, {**base[attack.base], **attack.answers})))
     if attack.edit:
         EDITS[attack.edit](notebook)
     if attack.extra_cell:
         notebook["cells"].append({"cell_type": "code", "execution_count": None, "id": "red-team", "metadata": {},
                                   "outputs": [], "source": attack.extra_cell})
-    files = {f"{folder}/{NOTEBOOK}": json.dumps(notebook, indent=1).encode()}
+    files = {f"{folder}/{notebook_name}": json.dumps(notebook, indent=1).encode()}
     files.update({f"{folder}/{name}": data for name, data in attack.beside.items()})
     return files
 
@@ -258,7 +260,9 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker
 print("left a process behind")
 '''
 SYSTEM_EXIT = "{answer}\nraise SystemExit(0)\n"
-# Honest code that leaves the kernel in an odd state: every answer cell ends with it.
+# Honest code that leaves the kernel in an odd state: every answer cell of every assignment ends with it.
+ODD_STATE_TOTALS = {"01-pca-to-autoencoders": 32, "02-deep-and-spherical": 24, ASSIGNMENT: 30,
+                    "04-latent-classifier-contrastive": 32}
 ODD_STATE = '''
 import warnings
 torch.set_default_dtype(torch.float64)
@@ -300,7 +304,6 @@ SITECUSTOMIZE = b"import builtins\nbuiltins.abs = lambda value: 0\n"
 def attacks(root: Path, marker: str) -> list[Attack]:
     """The red-team class. ``root`` is the course folder the attacks aim at; ``marker`` tags stray processes."""
     honest = honest_answers(root)
-    solutions = solution_sources(read_notebook(root / "source_notebooks" / ASSIGNMENT / NOTEBOOK))
     fmt = {"root": str(root), "assignment": ASSIGNMENT, "notebook": NOTEBOOK, "marker": marker}
     edited = "edited test cells test_kl_divergence (graded with the originals)"
     wrong_kl, cheat_kl = HONEST - POINTS["kl_divergence"], "suspicious code: kl_divergence"
@@ -308,8 +311,11 @@ def attacks(root: Path, marker: str) -> list[Attack]:
         # honest work, graded in the same run
         Attack("honest-complete", "every exercise answered correctly", 30, base="complete"),
         Attack("honest-partial", "three of four exercises answered correctly", HONEST),
-        Attack("odd-state", "correct answers that leave float64, no grad, a seed, 2 threads and warnings as errors", 30,
-               base="complete", answers={name: source + ODD_STATE for name, source in solutions.items()}),
+        *[Attack("odd-state" + ("" if assignment == ASSIGNMENT else "-" + assignment[:2]),
+                 "correct answers that leave float64, no grad, a seed, 2 threads and warnings as errors",
+                 total, base="complete", assignment=assignment,
+                 answers={name: source + ODD_STATE for name, source in solutions(root, assignment).items()})
+          for assignment, total in ODD_STATE_TOTALS.items()],
         Attack("blank", "the release notebook as it was handed out", 0, base="blank"),
         # test cells
         Attack("edit-test", "replaces a test cell with a comment", wrong_kl, edited, answers={"kl_divergence": WRONG_KL},

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from corpus import ASSIGNMENT, LIMITS, NOTEBOOK, Attack, attacks, build
+from course.notebooks import grade_points, read_notebook
 from course.sandbox import bwrap_path
 from fixtures.course_support import REPO, attention, cell_points, make_course, outputs_text, run_course
 
@@ -41,8 +42,8 @@ class RedTeamRun:
     temp_after: set[str]
     stray: str  # processes left behind (ps lines)
 
-    def points(self, student: str) -> dict[str, float]:
-        return cell_points(self.root / "reports" / f"{ASSIGNMENT}-cells.csv")[student]
+    def points(self, student: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
+        return cell_points(self.root / "reports" / f"{assignment}-cells.csv")[student]
 
     def reasons(self, student: str) -> str:
         return "\n".join(row["reason"] for row in attention(self.root) if row["student"] == student)
@@ -93,10 +94,11 @@ def redteam(tmp_path_factory) -> RedTeamRun:
 @pytest.mark.parametrize("student", sorted(ATTACKS))
 def test_each_submission_gets_exactly_the_fair_grade(redteam, student):
     attack: Attack = ATTACKS[student]
-    points = redteam.points(student)
+    points = redteam.points(student, attack.assignment)
     assert points["total"] == (attack.total or 0), f"{attack.what}: {points}\n{redteam.reasons(student)}"
-    if attack.total is not None:
-        assert points["max"] == 30  # no points added by editing metadata or copying cells
+    if attack.total is not None:  # no points added by editing metadata or copying cells
+        assert points["max"] == sum(grade_points(read_notebook(
+            REPO / "source_notebooks" / attack.assignment / f"{attack.assignment}.ipynb")).values())
     if attack.attention:
         assert attack.attention in redteam.reasons(student), redteam.reasons(student)
     elif student.startswith(("honest", "odd-state", "blank")):
@@ -107,7 +109,9 @@ def test_each_submission_gets_exactly_the_fair_grade(redteam, student):
 
 def test_the_run_reports_trouble_but_grades_everyone(redteam):
     assert redteam.status == 1  # some submissions need attention
-    assert f"{len(ATTACKS) - 3} submissions graded, 3 files not gradable" in redteam.stdout
+    assert f"{len(ATTACKS)} submissions graded" in redteam.stdout  # the 3 unreadable files score 0, with the reason
+    for student in ("not-a-notebook", "empty", "truncated"):
+        assert re.search(rf"^  {student}/{ASSIGNMENT}: not graded: ", redteam.stdout, re.M)
 
 
 def test_nothing_outside_the_students_copies_changed(redteam):
@@ -120,7 +124,11 @@ def test_nothing_outside_the_students_copies_changed(redteam):
 
 def test_the_machine_is_left_clean(redteam):
     assert redteam.stray == ""
-    assert redteam.temp_after - redteam.temp_before == set()  # scratch courses and sandboxes removed
+    new = redteam.temp_after - redteam.temp_before
+    assert not [name for name in new if name.startswith("course-grade-")]  # scratch courses and sandboxes removed
+    owners = {name: (Path(tempfile.gettempdir()) / name).lstat().st_uid for name in new
+              if (Path(tempfile.gettempdir()) / name).exists()}
+    assert not [name for name, uid in owners.items() if uid >= 200_000]  # nothing the kernels wrote
 
 
 def test_the_limits_held(redteam):
