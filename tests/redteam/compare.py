@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import platform
 import shutil
 import subprocess
@@ -29,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 from corpus import ASSIGNMENT, LIMITS, attacks, build  # noqa: E402
-from fixtures.course_support import REPO, attention, cell_points, run_course  # noqa: E402
+from fixtures.course_support import REPO, attention, cell_points, outputs_text, run_course  # noqa: E402
 from test_redteam import redteam_course  # noqa: E402
 
 
@@ -43,21 +44,43 @@ def write_class(root: Path, folder: Path, layout: str, marker: str) -> list:
     return corpus
 
 
-def plain_nbgrader(base: Path, marker: str) -> dict[str, str]:
-    """Points per student under plain nbgrader (or why it could not grade)."""
+# What the hostile code itself printed about how far it got.
+EVIDENCE = re.compile(r"forked \d+ children|memory: (got|refused|tensor refused)[^\n]*|disk: \w+( after)? \d+ MiB"
+                      r"|network: (reached|no route to) \S+|sees the source notebooks: \w+|wrote \S+|could not write"
+                      r"|left a process behind")
+
+
+def evidence(root: Path) -> dict[str, str]:
+    """Per student, the lines of EVIDENCE in the autograded notebook."""
+    found = {}
+    for notebook in (root / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"):
+        text = outputs_text(notebook)
+        found[notebook.parent.parent.name] = "; ".join(dict.fromkeys(m.group(0) for m in EVIDENCE.finditer(text)))
+    return found
+
+
+def plain_nbgrader(base: Path, marker: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Points per student under plain nbgrader (or why it could not grade), and what the code printed."""
     root = redteam_course(base / "plain")
     shutil.copy(REPO / "nbgrader_config.py", root)
     nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
-    env = {**os.environ, "COURSE_DATA": "mnist5k", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "COURSE_DATA": "mnist5k", "OMP_NUM_THREADS": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
     run = lambda *args, timeout=3600: subprocess.run([*nbgrader, *args], cwd=root, env=env, capture_output=True,  # noqa: E731
                                                     text=True, timeout=timeout)
-    assert run("generate_assignment", ASSIGNMENT, "--force").returncode == 0
-    corpus = write_class(root, root / "submitted", "class", marker)
-    started = time.monotonic()
+    corpus = write_class(root, root / "submitted", "class", marker)  # from the release students got, before
+    generated = run("generate_assignment", ASSIGNMENT, "--force")  # nbgrader writes its own release/
+    assert generated.returncode == 0, generated.stderr[-2000:]
+    started, failures = time.monotonic(), {}
     try:
-        run("autograde", ASSIGNMENT, "--force", f"--Execute.timeout={LIMITS['--timeout']}")
-    except subprocess.TimeoutExpired:
-        pass
+        for attack in corpus:  # one process each: one broken submission must not stop nbgrader for the rest
+            try:
+                done = run("autograde", ASSIGNMENT, "--force", "--student", attack.student,
+                           f"--Execute.timeout={LIMITS['--timeout']}", timeout=900)
+                failures[attack.student] = "" if done.returncode == 0 else (
+                    [line for line in done.stderr.splitlines() if "Error" in line] or ["nbgrader failed"])[-1][:120]
+            except subprocess.TimeoutExpired:
+                failures[attack.student] = "nbgrader did not finish in 900 s"
     finally:
         subprocess.run(["pkill", "-9", "-f", marker])
     print(f"plain nbgrader: {time.monotonic() - started:.0f} s", file=sys.stderr)
@@ -70,15 +93,15 @@ def plain_nbgrader(base: Path, marker: str) -> dict[str, str]:
                 submission = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, attack.student)
                 scores[attack.student] = f"{submission.score:g}"
             except MissingEntry:
-                scores[attack.student] = "not graded"
+                scores[attack.student] = f"not graded ({failures.get(attack.student) or 'no record'})"
     vandalised = [p.relative_to(root).as_posix() for p in (root / "canary.txt", root / "release") if p.exists()
                   and (p.is_file() or any(b"vandalised" in f.read_bytes() for f in p.rglob("*.ipynb")))]
     scores["(vandalised)"] = ", ".join(vandalised) or "nothing"
-    return scores
+    return scores, evidence(root)
 
 
-def course_grade(base: Path, marker: str) -> tuple[dict[str, str], dict[str, str], float]:
-    """Points and attention per student under ``course grade``, and the run's seconds."""
+def course_grade(base: Path, marker: str) -> tuple[dict[str, str], dict[str, str], dict[str, str], float]:
+    """Points, attention and what the code printed per student under ``course grade``, and the run's seconds."""
     root = redteam_course(base / "sandboxed")
     write_class(root, base / "class", "class", marker)
     options = [arg for pair in LIMITS.items() for arg in pair]
@@ -92,7 +115,7 @@ def course_grade(base: Path, marker: str) -> tuple[dict[str, str], dict[str, str
     reasons: dict[str, list[str]] = {}
     for row in attention(root):
         reasons.setdefault(row["student"], []).append(row["reason"])
-    return points, {s: "; ".join(r) for s, r in reasons.items()}, seconds
+    return points, {s: "; ".join(r) for s, r in reasons.items()}, evidence(root), seconds
 
 
 def overhead(base: Path, rounds: int = 1) -> list[tuple[float, float]]:
@@ -110,14 +133,16 @@ def overhead(base: Path, rounds: int = 1) -> list[tuple[float, float]]:
     return times
 
 
-def table(before: dict[str, str], after: dict[str, str], reasons: dict[str, str], root: Path) -> str:
-    lines = ["| submission | attack | fair grade | plain nbgrader | course grade | the instructor is told |",
-             "| --- | --- | --- | --- | --- | --- |"]
+def table(before: dict[str, str], after: dict[str, str], reasons: dict[str, str], seen: tuple[dict, dict],
+          root: Path) -> str:
+    lines = ["| submission | attack | fair grade | plain nbgrader | course grade | the code reported (plain / course grade) "
+             "| the instructor is told |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for attack in [a for a in attacks(root, "marker") if a.assignment == ASSIGNMENT]:
         fair = "not graded (0)" if attack.total is None else f"{attack.total:g}"
         told = reasons.get(attack.student, "").replace("|", "\\|")[:220]
+        reported = " / ".join(side.get(attack.student) or "-" for side in seen) if attack.printed else ""
         lines.append(f"| {attack.student} | {attack.what} | {fair} | {before.get(attack.student, '?')} | "
-                     f"{after.get(attack.student, '?')} | {told} |")
+                     f"{after.get(attack.student, '?')} | {reported} | {told} |")
     return "\n".join(lines)
 
 
@@ -129,8 +154,8 @@ def main() -> int:
     marker = f"redteam-{uuid.uuid4().hex[:12]}"
     base = Path(tempfile.mkdtemp(prefix="redteam-compare-"))
     try:
-        before = plain_nbgrader(base, marker)
-        after, reasons, seconds = course_grade(base, marker)
+        before, seen_before = plain_nbgrader(base, marker)
+        after, reasons, seen_after, seconds = course_grade(base, marker)
         times = overhead(base) if args.overhead else []
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -144,7 +169,7 @@ def main() -> int:
         f"Every attack starts from an honest partial submission worth 22 of 30 points. Limits: "
         + ", ".join(f"`{k} {v}`" for k, v in LIMITS.items()) + f". `course grade --jobs 2` took {seconds:.0f} s "
         f"for the {len(after)} submissions.", "",
-        table(before, after, reasons, REPO), "",
+        table(before, after, reasons, (seen_before, seen_after), REPO), "",
         f"Files changed outside the students' copies under plain nbgrader: {before.get('(vandalised)')}; "
         "under course grade: nothing (tests/redteam/test_redteam.py hashes the course tree).",
     ]
