@@ -48,6 +48,7 @@ def test_verdict_needs_speed_and_quality() -> None:
     assert report.verdict({"speedup_vs_baseline": 1.5, "test_mse": 0.020}, baseline) == "**yes**"
     assert report.verdict({"speedup_vs_baseline": 1.5, "test_mse": 0.040}, baseline).startswith("faster, but")
     assert report.verdict({"speedup_vs_baseline": 0.5, "test_mse": 0.020}, baseline) == "no (slower)"
+    assert report.verdict({"speedup_vs_baseline": 1.05, "test_mse": 0.020}, baseline) == "no (within noise)"
 
 
 def _machine() -> dict:
