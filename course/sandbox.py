@@ -191,8 +191,8 @@ def sandbox_command(policy: SandboxPolicy, kernel: list[str], bwrap: str | None 
     runtime folder of a grader usually lives under /tmp too), and the root is made
     read-only last.
     """
-    if not policy.isolate:
-        return launcher_args(policy, kernel)
+    if not policy.isolate:  # the same variables (data, one thread...) as in the sandbox, over the grader's
+        return ["env", *[f"{key}={value}" for key, value in sorted(policy.env.items())], *launcher_args(policy, kernel)]
     bwrap = bwrap or bwrap_path() or "bwrap"
     return [
         bwrap, *namespace_args(policy.uid >= 0), *system_binds(), "--proc", "/proc", "--dev", "/dev", *gpu_binds(),

@@ -299,3 +299,17 @@ def test_the_whole_notebook_limit_stops_a_notebook_of_slow_cells(released, tmp_p
     # square_sum is done after ~2 s; norm's cell meets the 6 s limit, and its test is skipped
     assert result.points == {"test_double": 1, "test_double_negative": 1, "test_square_sum": 2, "test_norm": 0}
     assert any("ran past its time limit" in reason for reason in result.attention), result.attention
+
+
+def test_no_sandbox_grades_the_same_and_says_so_in_the_report(released, tmp_path):
+    root = make_course(tmp_path / "course", release=released / "release")
+    folder = tmp_path / "class" / "alice" / "f1-basics"
+    folder.mkdir(parents=True)
+    (folder / "f1-basics.ipynb").write_bytes(submission(root, "f1-basics"))
+    run = grade_run(root, tmp_path / "class", "--no-sandbox")
+    assert run.points("alice")["total"] == 7
+    assert "WITHOUT the sandbox" in run.stderr and "WITHOUT the sandbox" in run.stdout
+    assert "WITHOUT the sandbox" in run.reasons("(all submissions)")
+    assert run_course(root, "report").returncode == 0
+    assert "(all submissions): graded WITHOUT the sandbox" in (root / "reports" / "f1-basics.md").read_text()
+    assert "WITHOUT" not in grade_run(root, tmp_path / "class").reasons("(all submissions)")  # a safe regrade clears it

@@ -58,9 +58,10 @@ def test_as_root_the_kernel_drops_to_its_own_user_id_and_keeps_the_process_limit
     assert "--unshare-user" in sandbox_command(policy(tmp_path), ["python"], bwrap="/usr/bin/bwrap")
 
 
-def test_without_bubblewrap_only_the_memory_cpu_and_file_limits_apply(tmp_path):
+def test_without_bubblewrap_only_the_limits_and_the_variables_apply(tmp_path):
     command = sandbox_command(policy(tmp_path, isolate=False), ["python", "-m", "ipykernel_launcher"])
-    assert command == launcher_args(policy(tmp_path, isolate=False), ["python", "-m", "ipykernel_launcher"])
+    launcher = launcher_args(policy(tmp_path, isolate=False), ["python", "-m", "ipykernel_launcher"])
+    assert command == ["env", "COURSE_DATA=mnist5k", *launcher]  # same data and threads as sandboxed
     assert limits_of(command) == ["-1", str(6 * 1024**3), "-1", str(512 * 1024**2), "3600", "0"]  # no process limit
 
 
