@@ -54,6 +54,7 @@ class Snapshot:
 
 
 _snapshot: Snapshot | None = None
+_MISSING = object()  # told apart from any attribute value, None included
 
 
 def guarded_classes() -> list[type]:
@@ -178,9 +179,3 @@ def restore_settings(state: Snapshot) -> list[str]:
         changed.append("warnings.filters")
     return changed
 
-
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()

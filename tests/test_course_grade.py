@@ -19,7 +19,9 @@ import pytest
 
 from course.notebooks import fill_solution_cells, grade_id, notebook_bytes, read_notebook, solution_sources
 from course.sandbox import bwrap_path
-from fixtures.course_support import FIXTURE_SOURCE, attention, cell_points, make_course, outputs_text, run_course
+from fixtures.course_support import (
+    FIXTURE_SOURCE, attention, cell_points, fork_loop, make_course, outputs_text, run_course,
+)
 
 SANDBOX = bwrap_path() is not None
 needs_sandbox = pytest.mark.skipif(not SANDBOX, reason="bubblewrap (bwrap) is not installed: `make sysdeps` as root")
@@ -85,18 +87,7 @@ def class_files(root: Path) -> dict[str, bytes]:
 
 # A helpers.py next to a submission that would make every check pass, if it were imported.
 FAKE_HELPERS = "def check_close(*args, **kwargs):\n    return None\n"
-FORK_LOOP = """import os, time
-children = 0
-for attempt in range(400):
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        time.sleep(20)
-        os._exit(0)
-    children += 1
-print(f"forked {children} children")"""
+FORK_LOOP = fork_loop(400)
 
 
 def snooping_answer(root: Path) -> str:

@@ -34,8 +34,8 @@ from fixtures.course_support import REPO, attention, cell_points, outputs_text, 
 from test_redteam import redteam_course  # noqa: E402
 
 
-def write_class(root: Path, folder: Path, layout: str, marker: str) -> list:
-    """The corpus as files under ``folder`` (``layout`` "class": <student>/<assignment>/...)."""
+def write_class(root: Path, folder: Path, marker: str) -> list:
+    """The corpus of assignment 3 as files under ``folder``: <student>/<assignment>/<notebook>."""
     corpus = [attack for attack in attacks(root, marker) if attack.assignment == ASSIGNMENT]
     for attack in corpus:
         for path, data in build(root, attack).items():
@@ -68,7 +68,7 @@ def plain_nbgrader(base: Path, marker: str) -> tuple[dict[str, str], dict[str, s
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
     run = lambda *args, timeout=3600: subprocess.run([*nbgrader, *args], cwd=root, env=env, capture_output=True,  # noqa: E731
                                                     text=True, timeout=timeout)
-    corpus = write_class(root, root / "submitted", "class", marker)  # from the release students got, before
+    corpus = write_class(root, root / "submitted", marker)  # from the release students got, before
     generated = run("generate_assignment", ASSIGNMENT, "--force")  # nbgrader writes its own release/
     assert generated.returncode == 0, generated.stderr[-2000:]
     started, failures = time.monotonic(), {}
@@ -103,7 +103,7 @@ def plain_nbgrader(base: Path, marker: str) -> tuple[dict[str, str], dict[str, s
 def course_grade(base: Path, marker: str) -> tuple[dict[str, str], dict[str, str], dict[str, str], float]:
     """Points, attention and what the code printed per student under ``course grade``, and the run's seconds."""
     root = redteam_course(base / "sandboxed")
-    write_class(root, base / "class", "class", marker)
+    write_class(root, base / "class", marker)
     options = [arg for pair in LIMITS.items() for arg in pair]
     started = time.monotonic()
     try:

@@ -21,7 +21,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.notebooks import fill_solution_cells, grade_id, notebook_bytes, read_notebook, solution_sources
+from course.notebooks import fill_solution_cells, notebook_bytes, read_notebook, solution_sources
+from fixtures.course_support import fork_loop
 
 ASSIGNMENT = "03-variational-autoencoders"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -102,7 +103,8 @@ def delete_test(notebook: dict) -> None:
 def retype_test(notebook: dict) -> None:
     cell = cell_named(notebook, "test_kl_divergence")
     cell["cell_type"] = "markdown"
-    cell.pop("outputs", None), cell.pop("execution_count", None)
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
 
 
 def raise_points(notebook: dict) -> None:
@@ -199,19 +201,7 @@ for host, port in (("pypi.org", 443), ("1.1.1.1", 53), ("127.0.0.1", 22)):
         print("network: no route to", host)
 '''
 ENDLESS = "def kl_divergence(mu, logvar):\n    while True:\n        pass\n"
-FORK_BOMB = '''import os, time
-children = 0
-for _ in range(500):
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        time.sleep(20)
-        os._exit(0)
-    children += 1
-print(f"forked {children} children")
-'''
+FORK_BOMB = fork_loop(500)
 MEMORY_HOG = '''import mmap
 try:  # reserve 8 GiB of private memory, untouched: the limit refuses the reservation itself
     block = mmap.mmap(-1, 8 * 1024 ** 3, flags=mmap.MAP_PRIVATE)
