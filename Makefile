@@ -8,12 +8,13 @@ STAMP := $(VENV)/.course-install-stamp
 # What the stamp records: the exact pyproject.toml and the checkout it was installed from.
 STAMP_TEXT = $(shell cat pyproject.toml | sha256sum | cut -c1-16) $(CURDIR)
 
-.PHONY: course test lab bench fairness install sysdeps clean help
+.PHONY: course test test-fast lab bench fairness install sysdeps clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make course    release every assignment, grade the example submissions, write the report"
-	@echo "make test      run the test suite (COURSE_DATA=mnist5k, CPU is enough)"
+	@echo "make test      run the test suite (COURSE_DATA=mnist5k, CPU is enough; under 30 min on 2 cores)"
+	@echo "make test-fast the same without the tests marked slow (a quick loop while you work)"
 	@echo "make lab       open JupyterLab with the course installed"
 	@echo "make bench     speed, grading and model-quality benchmarks -> benchmarks/RESULTS.md (~25 min; BENCH_ARGS=--quick)"
 	@echo "make fairness  grade the whole catalogue of right and wrong answers (slow)"
@@ -28,13 +29,17 @@ install: $(PY)
 		$(PY) -m pip install -qq -e '.[instructor,dev]' && echo "$(STAMP_TEXT)" > $(STAMP); \
 	fi
 
-# Optional system packages: Debian's full Fashion-MNIST (offline full-size data) and
-# bubblewrap (the grading sandbox). Installed when we are root on Debian; skipped otherwise.
+# Optional system packages: Debian's full Fashion-MNIST (offline full-size data), bubblewrap
+# (the grading sandbox), Chromium (the browser tests) and PostgreSQL (the shared-gradebook
+# tests start a throw-away server of their own). Installed when we are root on Debian;
+# skipped otherwise (the tests that need them say why they were skipped).
 sysdeps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		missing=""; \
 		[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
 		command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+		command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 		if [ -n "$$missing" ]; then \
 			echo "Installing system packages:$$missing"; \
 			(apt-get install -y -qq $$missing >/dev/null 2>&1 || \
@@ -48,6 +53,9 @@ course: install sysdeps
 
 test: install sysdeps
 	COURSE_DATA=mnist5k $(PY) -m pytest
+
+test-fast: install sysdeps
+	COURSE_DATA=mnist5k $(PY) -m pytest -m "not slow"
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=release
