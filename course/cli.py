@@ -18,6 +18,7 @@ from pathlib import Path
 
 from course.autograde import GradeSettings
 from course.config import CourseConfig, load_config
+from course.database import checked_url
 from course.fairness import ANSWER_KINDS
 
 
@@ -70,14 +71,22 @@ def cmd_grade(config: CourseConfig, args: argparse.Namespace) -> int:
     if not args.submissions.exists():
         print(f"error: {args.submissions} does not exist", file=sys.stderr)
         return 2
-    return grade(config, args.submissions, settings_from(args), args.jobs, args.db, args.pattern,
+    db_url, problem = checked_url(args.db, config.db_url)  # before any grading: one line, exit 2
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    return grade(config, args.submissions, settings_from(args), args.jobs, db_url, args.pattern,
                  args.assignment, args.keep_scratch, trusted=getattr(args, "trusted", False))
 
 
 def cmd_report(config: CourseConfig, args: argparse.Namespace) -> int:
     from course.report import report
 
-    written = report(config, args.db)
+    db_url, problem = checked_url(args.db, config.db_url) if args.db else (None, None)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    written = report(config, db_url)
     for path in written:
         print(f"wrote {path}")
     if not written:
