@@ -7,6 +7,8 @@
     course examples                   write example submissions (complete, partial, blank)
     course all                        release, grade the examples, report (what `make course` runs)
     course fairness [ASSIGNMENT ...]  grade the catalogue of right and wrong answers (tests/answers/)
+    course export --format canvas|moodle|csv   grades (and feedback zips) for the LMS or a spreadsheet
+    course override STUDENT ASSIGNMENT CELL POINTS --reason TEXT   a person's points for one test cell
 """
 from __future__ import annotations
 
@@ -128,6 +130,46 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
     return 0 if all(o.as_expected for o in outcomes) else 1
 
 
+def cmd_export(config: CourseConfig, args: argparse.Namespace) -> int:
+    """Grades (and with --feedback one feedback zip per assignment) for Canvas, Moodle or a spreadsheet."""
+    from course.export import export, parse_columns, summary
+    from course.grades import GradebookError
+    from course.lms import LmsError, LmsOptions
+
+    db_url, problem = checked_url(args.db, config.db_url)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        options = LmsOptions(args.match, args.missing, parse_columns(args.column), args.rescale, args.comments)
+        result = export(config.root, db_url, args.format, args.assignment, args.template, args.output, options,
+                        args.feedback)
+    except (GradebookError, LmsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(summary(result, args.missing)))
+    return 0 if result.complete else 1
+
+
+def cmd_override(config: CourseConfig, args: argparse.Namespace) -> int:
+    """A person's points for one test cell (nbgrader's manual score), with the reason; --remove takes it back."""
+    from course.grades import GradebookError
+    from course.overrides import OverrideError, apply_override
+
+    db_url, problem = checked_url(args.db, config.db_url)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        lines = apply_override(config.root, db_url, args.student, args.assignment, args.cell, args.points, args.reason,
+                               args.notebook, args.remove)
+    except (GradebookError, OverrideError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_all(config: CourseConfig, args: argparse.Namespace) -> int:
     """release, examples, grade the examples, report, and say where everything is."""
     args.assignments, args.out, args.submissions = [], config.root / "examples", config.root / "examples"
@@ -196,6 +238,34 @@ def build_parser() -> argparse.ArgumentParser:
     fairness.add_argument("--timeout", type=int, default=GradeSettings().cell_timeout, help="seconds per cell")
     fairness.add_argument("--catalogue", type=Path, help="default: <course>/tests/answers")
     fairness.add_argument("--out", type=Path, help="markdown report (default benchmarks/results/fairness-<data>.md)")
+    from course.export import FORMATS, MISSING
+    from course.lms import MATCH_CHOICES
+
+    export = commands.add_parser("export", help="grades (and feedback zips) for Canvas, Moodle or a spreadsheet")
+    export.add_argument("--format", choices=FORMATS, required=True,
+                        help="canvas: Canvas's gradebook import; moodle: Moodle's CSV grade import; csv: one row per student")
+    export.add_argument("--assignment", action="append", help="only this assignment (repeat for several; default: all graded)")
+    export.add_argument("--template", type=Path, help="the LMS's own gradebook export, filled in (canvas, moodle)")
+    export.add_argument("--output", type=Path, help="default: exports/<format>-grades.csv")
+    export.add_argument("--missing", choices=MISSING, default="empty",
+                        help="no submission: empty cell (the LMS keeps what it has) or zero (default %(default)s)")
+    export.add_argument("--match", choices=MATCH_CHOICES, default="auto",
+                        help="the LMS column that holds the course's student ids (default: the one matching most)")
+    export.add_argument("--column", action="append", metavar="ASSIGNMENT=TITLE",
+                        help="the LMS column of an assignment, when its name differs")
+    export.add_argument("--rescale", action="store_true", help="canvas: scale scores to the template's Points Possible")
+    export.add_argument("--comments", action="store_true", help="moodle: a feedback column with the points per test")
+    export.add_argument("--feedback", action="store_true", help="also zip each assignment's feedback, one folder per student")
+    export.add_argument("--db", help="gradebook database URL")
+    override = commands.add_parser("override", help="a person's points for one test cell of a submission, with the reason")
+    override.add_argument("student")
+    override.add_argument("assignment")
+    override.add_argument("cell", help="the test cell's grade id, e.g. test_encoder_shape")
+    override.add_argument("points", type=float, nargs="?", help="between 0 and the cell's points")
+    override.add_argument("--reason", default="", help="why (required; shown by course report)")
+    override.add_argument("--notebook", help="when the assignment has several notebooks with this cell")
+    override.add_argument("--remove", action="store_true", help="take the override back: the autograder's points count")
+    override.add_argument("--db", help="gradebook database URL")
     everything = commands.add_parser("all", help="release, grade the example submissions, report")
     grade_options(everything)
     everything.set_defaults(jobs=min(2, os.cpu_count() or 1))
@@ -203,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "report": cmd_report,
-            "examples": cmd_examples, "all": cmd_all, "fairness": cmd_fairness}
+            "examples": cmd_examples, "all": cmd_all, "fairness": cmd_fairness,
+            "export": cmd_export, "override": cmd_override}
 
 
 def main(argv: list[str] | None = None) -> int:
