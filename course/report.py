@@ -2,9 +2,10 @@
 
 ``reports/<assignment>.png``: the score histogram and, per exercise, the share of
 submissions that passed all of its test cells. ``reports/<assignment>.md``: the same in
-numbers, and the submissions that need manual attention (the reasons ``course grade``
+numbers, the submissions that need manual attention (the reasons ``course grade``
 recorded in reports/attention.csv: kernel died, timed out, not gradable, suspicious code;
-and the students of the gradebook without a notebook for this assignment).
+and the students of the gradebook without a notebook for this assignment), and the
+points people set by hand (``course override``) with their reasons.
 """
 from __future__ import annotations
 
@@ -71,8 +72,8 @@ def figure(data: AssignmentScores, rates: dict[str, float]):
     return fig
 
 
-def markdown(data: AssignmentScores, rates: dict[str, float], attention: list[dict]) -> str:
-    """The summary page of one assignment."""
+def markdown(data: AssignmentScores, rates: dict[str, float], attention: list[dict], overrides: list = ()) -> str:
+    """The summary page of one assignment (``overrides``: its :class:`course.overrides.Override` records)."""
     values = list(data.scores.values())
     lines = [f"# {data.assignment}", "", f"![scores and pass rates]({data.assignment}.png)", "",
              f"- submissions graded: {len(values)}", f"- points possible: {data.max_score:g}"]
@@ -84,12 +85,18 @@ def markdown(data: AssignmentScores, rates: dict[str, float], attention: list[di
     lines += ["", "## Needs manual attention", ""]
     rows = [f"- {row['student'] or '(unknown student)'}: {row['reason']}" for row in attention]
     rows += [f"- {student}: missing notebook (no submission for this assignment)" for student in data.missing]
-    return "\n".join(lines + (rows or ["Nothing: every submission was graded without problems."])) + "\n"
+    lines += rows or ["Nothing: every submission was graded without problems."]
+    if overrides:
+        lines += ["", "## Manual overrides", "", "Points a person set on a test cell (`course override`), and why:", ""]
+        lines += [f"- {override.describe()}" for override in overrides]
+    return "\n".join(lines) + "\n"
 
 
 def report(config: CourseConfig, db_url: str | None = None) -> list[Path]:
     """Write the PNG and markdown of every assignment that has submissions; returns the files."""
     from nbgrader.api import MissingEntry
+
+    from course.overrides import list_overrides
 
     if db_url is None and not (config.root / "gradebook.db").exists():
         return []
@@ -105,6 +112,7 @@ def report(config: CourseConfig, db_url: str | None = None) -> list[Path]:
         config.reports.mkdir(parents=True, exist_ok=True)
         png, md = config.reports / f"{assignment}.png", config.reports / f"{assignment}.md"
         figure(data, rates).savefig(png, dpi=100, metadata={"Software": None})
-        md.write_text(markdown(data, rates, [row for row in attention if row["assignment"] == assignment]))
+        md.write_text(markdown(data, rates, [row for row in attention if row["assignment"] == assignment],
+                               list_overrides(db_url or config.db_url, assignment)))
         written += [png, md]
     return written
