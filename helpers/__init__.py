@@ -13,6 +13,7 @@ from typing import Any
 _EXPORTS = {
     "get_device": "device",
     "seed_everything": "device",
+    "bf16_supported": "device",
     "load_mnist": "data",
     "load_fashion_mnist": "data",
     "Splits": "data",
@@ -20,6 +21,9 @@ _EXPORTS = {
     "fit": "train",
     "evaluate": "train",
     "reconstruction_step": "train",
+    "budget": "profile",
+    "active_profile": "profile",
+    "Budget": "profile",
     "clustering_accuracy": "metrics",
     "kmeans_accuracy": "metrics",
     "reconstruction_mse": "metrics",
