@@ -126,7 +126,9 @@ def summary(result: ExportResult, missing: str) -> list[str]:
         written = "0" if missing == "zero" else "left as the LMS file has it" if result.template else "left empty"
         lines.append(f"no submission, {written}: {_listed(pairs)}")
     if filled.only_in_lms:
-        lines.append(f"in the LMS file, not in the gradebook ({len(filled.only_in_lms)}): {_listed(filled.only_in_lms)}")
+        cells = "their scores set to 0" if missing == "zero" else "their scores left as they are"
+        lines.append(f"in the LMS file, not in the gradebook ({len(filled.only_in_lms)}; no submission, {cells}): "
+                     f"{_listed(filled.only_in_lms)}")
     if filled.only_in_gradebook:
         lines.append(f"NOT in the file ({len(filled.only_in_gradebook)} graded students the LMS file does not list): "
                      f"{_listed(filled.only_in_gradebook)}")

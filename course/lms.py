@@ -31,10 +31,12 @@ from typing import Callable
 from course.grades import GradeTable, StudentGrades, key_of, number
 
 CANVAS_IDS = {"id": "ID", "sis-user-id": "SIS User ID", "sis-login-id": "SIS Login ID"}
-CANVAS_FIXED = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+CANVAS_NAMES = ("Student", "LastName", "FirstName")  # one name column, or two when Canvas shows first and last names
+CANVAS_FIXED = (*CANVAS_NAMES, "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
 CANVAS_READ_ONLY = re.compile(r"\b(current|final|unposted current|unposted final|override) (score|points|grade)$", re.I)
 CANVAS_ASSIGNMENT_ID = re.compile(r"\s*\((\d+)\)\s*$")
 POINTS_POSSIBLE = "Points Possible"
+KEPT = ("EX", "N/A")  # Canvas's marks for excused and not assigned: a missing submission there stays so, never 0
 MOODLE_IDS = {"email": "Email address", "username": "Username", "idnumber": "ID number"}
 MOODLE_TYPE = re.compile(r"\s*\((Real|Percentage|Letter)\)\s*$", re.I)
 MOODLE_ITEM = re.compile(r"^\s*[^:]{1,40}:\s*")  # "Assignment: ", "Quiz: ", "Manual item: "
@@ -76,7 +78,7 @@ class Filled:
     written: tuple[str, ...] = ()  # gradebook students with a row in the file
     only_in_gradebook: tuple[str, ...] = ()  # students whose grades are NOT in the file
     only_in_lms: tuple[str, ...] = ()  # LMS rows no gradebook student matched
-    no_submission: tuple[tuple[str, str], ...] = ()  # (student or LMS row, assignment)
+    no_submission: tuple[tuple[str, str], ...] = ()  # (gradebook student, assignment not handed in)
     warnings: tuple[str, ...] = ()
 
 
@@ -112,7 +114,7 @@ def map_columns(header: tuple[str, ...], candidates: list[int], assignments: tup
         if assignment in explicit:
             wanted = explicit[assignment]
             hits = [i for i in range(len(header)) if header[i] == wanted] or \
-                   [i for i in range(len(header)) if normalised(clean(header[i])) == normalised(wanted)]
+                   [i for i in range(len(header)) if normalised(clean(header[i])) == normalised(clean(wanted))]
             if not hits:
                 raise LmsError(f"--column {assignment}={wanted!r}: the template has no such column; "
                                f"its assignment columns: {', '.join(header[i] for i in candidates) or 'none'}")
@@ -146,8 +148,9 @@ def match_students(rows: list[int], sheet: Sheet, id_columns: dict[str, int], ta
     chosen = match if match != "auto" else max(counts, key=lambda name: counts[name], default="")
     if not counts or counts[chosen] == 0:
         sample = ", ".join(s.id for s in table.students[:3])
+        names = " / ".join(sheet.rows[0][col] for col in id_columns.values())
         raise LmsError(f"none of the gradebook's {len(table.students)} students ({sample}, ...) appears in the template's "
-                       f"{' / '.join(id_columns) or 'ID'} column{'s' if len(id_columns) > 1 else ''}: is it this course's "
+                       f"{names} column{'s' if len(id_columns) > 1 else ''}: is it this course's "
                        "export? Otherwise choose the column with --match, or record each student's LMS id in the gradebook")
     matched, seen = {}, {}
     for r in rows:
@@ -174,8 +177,9 @@ def fill(sheet: Sheet, student_rows: list[int], id_columns: dict[str, int], colu
         for assignment, col in columns.items():
             points = student.scores.get(assignment) if student else None
             if points is None:
-                no_submission.append((student.id if student else label(sheet.rows[r]), assignment))
-                if missing == "zero":
+                if student:
+                    no_submission.append((student.id, assignment))
+                if missing == "zero" and rows[r][col].strip().upper() not in KEPT:
                     rows[r][col] = "0"
                 continue  # "empty": the LMS keeps what it has (a blank cell, unless graded there)
             rows[r][col] = number(scale(assignment, points))
@@ -194,7 +198,8 @@ def fill(sheet: Sheet, student_rows: list[int], id_columns: dict[str, int], colu
 def canvas_label(row: tuple[str, ...], header: tuple[str, ...]) -> str:
     """How people recognise a Canvas row: the name and the Canvas id."""
     cells = dict(zip(header, row))
-    return f"{cells.get('Student', '').strip() or '(no name)'} (ID {cells.get('ID', '').strip() or '-'})"
+    name = cells.get("Student", "").strip() or ", ".join(cells[k].strip() for k in CANVAS_NAMES[1:] if cells.get(k, "").strip())
+    return f"{name or '(no name)'} (ID {cells.get('ID', '').strip() or '-'})"
 
 
 def fill_canvas(sheet: Sheet, table: GradeTable, match: str, missing: str, explicit: dict[str, str],
@@ -211,7 +216,7 @@ def fill_canvas(sheet: Sheet, table: GradeTable, match: str, missing: str, expli
                   and possible[i].strip().casefold() != "(read only)"]
     columns = map_columns(header, candidates, table.assignments, explicit,
                           lambda name: CANVAS_ASSIGNMENT_ID.sub("", name), lambda name: bool(CANVAS_ASSIGNMENT_ID.search(name)))
-    names = [header.index(n) for n in ("Student", *CANVAS_IDS.values()) if n in header]
+    names = [header.index(n) for n in (*CANVAS_NAMES, *CANVAS_IDS.values()) if n in header]
     student_rows = [r for r in range(1, len(sheet.rows)) if r != points_row and any(sheet.rows[r][i].strip() for i in names)]
     lms_points = {a: _float(possible[c]) for a, c in columns.items()}
     warnings = []
