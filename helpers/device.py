@@ -36,6 +36,30 @@ def _checked_device(name: str) -> torch.device:
     return device
 
 
+def bf16_supported(device: torch.device | str = "cpu", cpuinfo: str | None = None) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with bf16 instructions.
+
+    On x86 that is AVX512-BF16 or AMX-BF16, on ARM the BF16 extension (flags in /proc/cpuinfo; pass
+    ``cpuinfo`` to check another text). Elsewhere bf16 works but is emulated, often slower than float32.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as file:
+                cpuinfo = file.read()
+        except OSError:  # not Linux: no cheap way to tell, so no
+            return False
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.split(":")[0].strip().lower() in ("flags", "features"):
+            flags.update(line.split(":", 1)[1].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices) so that a run can be repeated exactly."""
     random.seed(seed)
