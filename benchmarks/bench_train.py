@@ -153,7 +153,8 @@ def end_to_end(best: Variant, x_train: torch.Tensor, x_test: torch.Tensor, devic
             "test_mse": result["test_mse"], "how": "measured: 500 epochs run in full"}
 
 
-def bench_device(device: torch.device, quick: bool, max_e2e_seconds: float, variant_samples: int | None) -> dict:
+def bench_device(device: torch.device, quick: bool, max_e2e_seconds: float, variant_samples: int | None,
+                 seed_loop: bool = True, epochs: int | None = None) -> dict:
     """Everything section 1 measures on one device.
 
     ``variant_samples``: on the CPU the variants train on this many images (all of them see the same
@@ -162,18 +163,21 @@ def bench_device(device: torch.device, quick: bool, max_e2e_seconds: float, vari
     """
     name, files, x_train, x_test = full_size_data(device)
     repeats = 1 if quick else 2
-    epochs = 2 if quick or device.type == "cpu" else 5  # on a CPU 2 epochs: one warms up, one is timed
+    if epochs is None:
+        epochs = 2 if quick or device.type == "cpu" else 5  # on a CPU 2 epochs: one warms up, one is timed
     default_threads = torch.get_num_threads()
-    say(f"section 1 on {device}: seed loop vs fit, {repeats} epoch(s) each, {len(x_train):,} {name} images, "
-        f"{default_threads} torch threads")
-    comparison = seed_vs_fit(name, files, x_train, device, repeats)
-    say(f"  seed loop {comparison['seed_loop_s']} s, fit {comparison['fit_s']} s: {comparison['speedup']}x")
+    comparison = None
+    if seed_loop:  # ``seed_loop=False``: the variants alone (a dry run of the GPU kit)
+        say(f"section 1 on {device}: seed loop vs fit, {repeats} epoch(s) each, {len(x_train):,} {name} images, "
+            f"{default_threads} torch threads")
+        comparison = seed_vs_fit(name, files, x_train, device, repeats)
+        say(f"  seed loop {comparison['seed_loop_s']} s, fit {comparison['fit_s']} s: {comparison['speedup']}x")
     # On a CPU shared with other jobs, 2 spinning OpenMP threads can cost fit several times its
     # time (trial run: 22-28 s per epoch instead of 3.5 s); one thread per process stays steady.
     # So the comparison is also made with one thread, and the variants use one thread.
     single = device.type == "cpu" and default_threads > 1
     comparison_1 = None
-    if single:
+    if single and seed_loop:
         torch.set_num_threads(1)
         say(f"  seed loop vs fit again, 1 torch thread")
         comparison_1 = seed_vs_fit(name, files, x_train, device, repeats)
@@ -191,7 +195,8 @@ def bench_device(device: torch.device, quick: bool, max_e2e_seconds: float, vari
     baseline = measured[0]
     for v in measured:
         v["speedup_vs_baseline"] = round(baseline["warm_epoch_s"] / v["warm_epoch_s"], 2)
-        v["speedup_vs_seed_loop"] = round(statistics.median(reference["seed_loop_s"]) / v["warm_epoch_s"], 2)
+        v["speedup_vs_seed_loop"] = (round(statistics.median(reference["seed_loop_s"]) / v["warm_epoch_s"], 2)
+                                     if reference else None)
     # the fastest batch-1024 variant whose test MSE is within 5 % of the baseline's: seed 004 used batch 1024
     candidates = [v for v in measured if v["batch_size"] == 1024 and v["test_mse"] <= 1.05 * baseline["test_mse"]]
     best = min(candidates, key=lambda v: v["warm_epoch_s"])

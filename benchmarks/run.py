@@ -4,18 +4,29 @@
     python benchmarks/run.py --quick               # a smoke run (a few minutes): smaller, fewer repeats
     python benchmarks/run.py --sections grading    # one section; the others keep their last results
     python benchmarks/run.py --report-only         # re-render RESULTS.md from results/bench-*.json
+    python benchmarks/run.py --import-gpu gpu-results.json   # fold a GPU run (benchmarks/gpu/run) into the CUDA rows
 
 Sections: ``train`` (1: training loop), ``notebooks`` (2, 4 and the notebook half of 5),
-``grading`` (3 and the grading half of 5). Each writes results/bench-<section>.json.
+``grading`` (3 and the grading half of 5), ``full`` (6: every notebook in the full profile on
+mnist5k, bf16 on the CPU). Each writes results/bench-<section>.json. ``codes`` (not run by
+default: about an hour on one core) runs benchmarks/codes_vs_pixels.py's measurements, whose
+results section 6 charts.
 """
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from common import say
 
-SECTIONS = ("train", "notebooks", "grading")
+SECTIONS = ("train", "notebooks", "grading", "full")
+OPTIONAL = ("codes",)
+# codes vs pixels: (data, training images, epochs, checkpoints); each runs plain and with the contrastive term
+CODES_RUNS = (("mnist5k", None, 500, (10, 30, 60, 100, 200, 300)),
+              ("fashion-mnist", 4000, 500, (10, 30, 60, 100, 200, 300)),
+              ("fashion-mnist", 15000, 200, (10, 30, 60, 100)),
+              ("fashion-mnist", None, 60, (10, 30)))
 
 
 def run_section(name: str, quick: bool) -> None:
@@ -35,14 +46,34 @@ def run_section(name: str, quick: bool) -> None:
         bench_grading.run(["02-deep-and-spherical"], "02-deep-and-spherical",
                           [1, 2] if quick else [1, 4, 16], [64],
                           configs=[(2, True), (2, False)] if quick else None)
+    elif name == "full":
+        import bench_full
+
+        bench_full.run(["02-deep-and-spherical"] if quick else None, bf16=not quick)
+    elif name == "codes":
+        import codes_vs_pixels
+
+        for data, size, epochs, checkpoints in CODES_RUNS[:1] if quick else CODES_RUNS:
+            codes_vs_pixels.main(["--data", data, "--epochs", str(10 if quick else epochs), "--checkpoints",
+                                  *map(str, checkpoints)] + (["--train-size", str(size)] if size else []))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run, not numbers to publish")
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS + OPTIONAL, default=list(SECTIONS))
     parser.add_argument("--report-only", action="store_true", help="only re-render RESULTS.md and the charts")
+    parser.add_argument("--import-gpu", type=Path, metavar="FILE",
+                        help="fold benchmarks/gpu/run's gpu-results.json into the CUDA rows, then re-render")
     args = parser.parse_args(argv)
+    if args.import_gpu:
+        import import_gpu
+        import report
+
+        for line in import_gpu.merge(args.import_gpu):
+            say(f"filled {line}")
+        say(f"wrote {report.render(None)}")
+        return 0
 
     start = time.perf_counter()
     if not args.report_only:

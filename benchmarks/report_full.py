@@ -1,0 +1,187 @@
+"""Sections 6 and 7 of RESULTS.md: the full profile (notebooks, codes vs pixels, bf16) and the GPU check.
+
+Rendered from results/bench-full.json (bench_full.py), results/codes-vs-pixels.jsonl
+(codes_vs_pixels.py) and results/bench-gpu.json (benchmarks/gpu/run, imported with
+``run.py --import-gpu``); report.py calls these.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from common import table
+
+NOT_LENT = ("not measured: no GPU was lent to the session that ran this (the kit is prepared and dry-run tested: "
+            "`benchmarks/gpu/prepare` here, `benchmarks/gpu/run` there, `run.py --import-gpu`)")
+
+# (label, seed value, where, notebook, results key, higher is better): the seed numbers the full profile targets
+TARGETS = [
+    ("nearest-centroid accuracy, pixels", 0.8203, "seed 004", "04", "accuracy_pixels", True),
+    ("nearest-centroid accuracy, AE codes", 0.8789, "seed 004 (target: at least this)", "04", "accuracy_latent", True),
+    ("nearest-centroid accuracy, AE + contrastive codes", 0.9182, "seed 004 (target)", "04", "accuracy_contrastive",
+     True),
+    ("k-means accuracy, pixels", 0.542, "seed 000", "01", "kmeans_pixels", True),
+    ("k-means accuracy, MLP AE codes", 0.619, "seed 000 (target)", "01", "kmeans_ae", True),
+    ("k-means accuracy, VAE means", 0.712, "seed 000 (target)", "03", "kmeans_mu", True),
+    ("test MSE per pixel, MLP AE-10 (Gaussian)", 0.018, "seed 000 (target: at most)", "01", "ae_mse_test_mse", False),
+    ("VAE test loss, nats per digit", 105.0, "pytorch/examples (target: at most)", "03", "vae_test_loss", False),
+]
+
+
+def fmt(value: float | None, key: str) -> str:
+    if value is None:
+        return "—"
+    if key.startswith("accuracy"):
+        return f"{100 * value:.2f} %"
+    if key.startswith("kmeans"):
+        return f"{value:.3f}"
+    if key == "vae_test_loss":
+        return f"{value:.1f}"
+    return f"{value:.4f}"
+
+
+def metric(runs: list[dict], notebook: str, key: str) -> float | None:
+    run = next((r for r in runs if r["notebook"].startswith(notebook)), None)
+    return None if run is None else run["metrics"].get(key)
+
+
+def meets(value: float | None, seed: float, higher: bool) -> str:
+    if value is None:
+        return "—"
+    return "yes" if (value >= seed if higher else value <= seed) else "no"
+
+
+def codes_runs(results: Path) -> list[dict]:
+    path = results / "codes-vs-pixels.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def codes_chart(runs: list[dict], save_figure) -> str:
+    """Accuracy on codes against epochs, one panel per data set and size; the pixels as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["setting"]["data"], run["train_images"]), []).append(run)
+    keys = sorted(groups, key=lambda k: (k[0] != "mnist5k", k[0], k[1]))
+    figure, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for run in groups[key]:
+            epochs = [0] + [p["epoch"] for p in run["curve"]]
+            accuracy = [None] + [100 * p["accuracy"] for p in run["curve"]]
+            ax.plot(epochs[1:], accuracy[1:], marker="o", markersize=3, label=run["label"])
+        ax.axhline(100 * groups[key][0]["pixel_accuracy"], color="black", linestyle="--", label="pixels")
+        data = "MNIST digits (mnist5k)" if key[0] == "mnist5k" else key[0]
+        ax.set_title(f"{data}, {key[1]:,} training images", fontsize=10)
+        ax.set_xscale("log")
+        ax.set_xlabel("epochs (batch 1024 unless labelled)")
+        ax.set_ylabel("nearest-centroid test accuracy, %")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return save_figure(figure, "codes_vs_pixels")
+
+
+def codes_table(runs: list[dict]) -> str:
+    rows = []
+    for run in sorted(runs, key=lambda r: (r["setting"]["data"] != "mnist5k", r["setting"]["data"], r["train_images"])):
+        best = max(run["curve"], key=lambda p: p["accuracy"])
+        last = run["curve"][-1]
+        overtakes = next((p["epoch"] for p in run["curve"] if p["accuracy"] > run["pixel_accuracy"]), None)
+        rows.append([run["setting"]["data"], f"{run['train_images']:,}", run["label"],
+                     f"{100 * run['pixel_accuracy']:.1f} %",
+                     ", ".join(f"{p['epoch']}: {100 * p['accuracy']:.1f}" for p in run["curve"]),
+                     f"{100 * best['accuracy']:.1f} % (epoch {best['epoch']})", f"{last['test_mse']:.4f}",
+                     "never" if overtakes is None else f"at epoch {overtakes}",
+                     f"{run['seconds_per_epoch']:.2f}"])
+    return table(["data", "training images", "run", "pixels", "codes, % at epoch", "best codes", "final test MSE",
+                  "codes beat pixels", "s/epoch (1 thread)"], rows)
+
+
+def section_full(full: dict | None, results: Path, save_figure) -> str:
+    lines = ["## 6. The full profile: the seeds' schedules", ""]
+    if full is None:
+        lines += ["Not measured (section skipped in this run).", ""]
+    else:
+        runs = full["runs"]
+        lines += [
+            "Every solved notebook top to bottom with `COURSE_PROFILE=full` (helpers.profile: the seeds' own "
+            "schedules, e.g. seed 004's 500 epochs at batch 1024 and seed 000's 30 epochs, on all the training data "
+            "present) on the CPU with `COURSE_DATA=mnist5k`, one torch thread. These are MNIST digits, but 4,000 "
+            "for training and 1,000 for testing where the seeds had 60,000 and 10,000: the column \"meets\" compares "
+            "with the seeds' numbers, which were measured on all of MNIST (the seeds' targets belong to full MNIST, "
+            "on Colab; this machine has no internet).",
+            "",
+            table(["notebook", "wall time, full profile", "failed cells"],
+                  [[f"`{r['notebook']}`", f"{r['seconds']:.0f} s", "; ".join(r["failures"]) or "none"] for r in runs]),
+            "",
+            table(["metric", "seed", "where the seed number is from", "ours, full profile, mnist5k", "meets the seed"],
+                  [[label, fmt(seed, key), where, fmt(metric(runs, nb, key), key),
+                    meets(metric(runs, nb, key), seed, higher)] for label, seed, where, nb, key, higher in TARGETS]),
+            "",
+        ]
+    codes = codes_runs(results)
+    lines += ["### When do the codes beat the pixels? (seed 004's lesson)", ""]
+    if not codes:
+        lines += ["Not measured: run `python benchmarks/run.py --sections codes` (about an hour on one core).", ""]
+    else:
+        lines += [
+            "Seed 004's autoencoder, loss and optimizer (Adam 1e-3, weight decay 1e-8, MSE, batch 1024), trained "
+            "once per setting (one seed: differences of a point or two are within run-to-run noise), plain and with "
+            "seed 004's contrastive term (weight 0.01, tau 0.5); the nearest-centroid test accuracy on the codes at "
+            "each checkpoint, against the accuracy on the pixels (dashed). `benchmarks/codes_vs_pixels.py`.",
+            "",
+            codes_chart(codes, save_figure),
+            "",
+            codes_table(codes),
+            "",
+        ]
+    lines += section_bf16(full)
+    return "\n".join(lines)
+
+
+def section_bf16(full: dict | None) -> list[str]:
+    lines = ["### bf16 on the CPU", ""]
+    b = (full or {}).get("bf16")
+    if b is None:
+        return lines + ["Not measured in this run.", ""]
+    if "not_available" in b:
+        return lines + [f"`fit(..., precision=\"bf16\")` on {b['cpu']}: not available ({b['not_available']}).", ""]
+    return lines + [
+        f"`fit(..., precision=\"bf16\")` (bfloat16 autocast of the forward pass; weights, optimizer and validation in "
+        f"float32) against float32 on {b['cpu']}, which has bf16 instructions: seed 004's autoencoder, batch 1024, "
+        f"{b['samples']:,} full-size images, {b['epochs']} epochs per run (the first not timed), the two alternating, "
+        "one torch thread; seconds scaled to 60,000 images.",
+        "",
+        table(["precision", "s per epoch (60k)", "speed-up", f"test MSE after {b['epochs']} epochs"],
+              [["float32", f"{b['fp32_epoch_s']:.2f}", "1.0x", f"{b['fp32_test_mse']:.4f}"],
+               ["bf16 autocast", f"{b['bf16_epoch_s']:.2f}", f"**{b['speedup']}x**", f"{b['bf16_test_mse']:.4f}"]]),
+        "",
+        "Opt-in only: off by default and never while grading (the graded thresholds were measured in float32). "
+        "On a CPU without bf16 instructions `precision=\"bf16\"` stops with a message instead of running emulated "
+        "(section 1's bf16 row on such a CPU: several times slower).",
+        "",
+    ]
+
+
+def section_gpu(gpu: dict | None) -> str:
+    lines = ["## 7. The GPU check (`benchmarks/gpu/`)", ""]
+    if gpu is None:
+        return "\n".join(lines + [f"CUDA: {NOT_LENT}.", "",
+                                  "What the prepared run does, in 8 minutes on one H100/H200: see the docstring of "
+                                  "`benchmarks/gpu/run`; `make test` runs both scripts in a dry-run mode on the CPU.", ""])
+    env = gpu.get("environment", {})
+    lines += [f"One run of `benchmarks/gpu/run` on {env.get('gpu') or '?'} (torch {env.get('torch', '?')}, "
+              f"Python {env.get('python', '?')}), {gpu.get('elapsed_s', '?')} s of its {gpu.get('budget_s')} s budget.", ""]
+    lines += [table(["stage", "status", "seconds"],
+                    [[name, s["status"], s.get("seconds", "—")] for name, s in gpu["stages"].items()]), ""]
+    g = gpu.get("grading")
+    if g:
+        lines += [f"- grading with `--device {g['device']}`, {g['how']}: grades {g['grades']}, expected {g['expected']}: "
+                  f"{'all as expected' if g['all_as_expected'] else '**not as expected**'} ({g['seconds']} s)."]
+    f = gpu.get("fairness")
+    if f:
+        lines += [f"- the catalogue's correct answers graded with COURSE_DEVICE={f['device']}: "
+                  f"{'all keep full marks' if f['all_full_marks'] else '**some lost marks**'} ({f['seconds']} s)."]
+    return "\n".join(lines + [""])
