@@ -1,31 +1,38 @@
 """Grade one submitted notebook with nbgrader, in a scratch course of its own, in the sandbox.
 
-This is the unit of grading: a notebook in, points per grade cell out (plus the
-autograded notebook, the feedback HTML and whatever needs the instructor's attention).
-``course grade`` runs it once per submission in a separate process (forked from a server
-that imported nbgrader once; ``python -m course.autograde SPEC.json`` does the same by
-hand), several at a time, and imports the results into the course gradebook with a single
-writer; the fairness harness can call :func:`grade_notebook` directly.
+This is the unit of grading: a :class:`~course.tasks.GradeTask` in, a
+:class:`~course.tasks.GradeResult` out (points per grade cell, the autograded notebook, the
+feedback HTML, whatever needs the instructor's attention, and nbgrader's log when it
+failed). ``course grade`` runs it once per submission in a separate process
+(:mod:`course.runner`), locally or on a Dask worker, and imports the results into the
+course gradebook with a single writer.
 
-Each submission gets a scratch nbgrader course: ``source/<assignment>/`` (copied from the
-course), a copy of a template gradebook that ``generate_assignment`` filled once per
-assignment, and ``submitted/<student>/<assignment>/<notebook>.ipynb``. nbgrader's own
-converters do the work (autograde restores the test cells and scores them,
-generate_feedback writes the HTML); this module only configures them: the sandboxed
-kernel (:mod:`course.sandbox`), the timeouts (:mod:`course.execute`), one torch thread.
+Each task gets a scratch nbgrader course named after the task's short key, in which the
+student is always ``student`` and the assignment always ``assignment``: nothing built from
+a student id or an assignment name reaches a path (an e-mail address as student id would
+otherwise push the kernel's Unix socket past its 107-byte limit). The scratch course holds
+``source/assignment/`` (the solved folder), a copy of the bundle's template gradebook and
+``submitted/student/assignment/<notebook>.ipynb``. nbgrader's own converters do the work
+(autograde restores the test cells and scores them, generate_feedback writes the HTML);
+this module only configures them: the sandboxed kernel (:mod:`course.sandbox`), the
+timeouts (:mod:`course.execute`), one torch thread.
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
+from course.nbgrader_api import NbgraderFailed, api_log, course_config, ensure_tools_on_path, generate_assignment
 from course.notebooks import read_notebook
+from course.settings import GradeSettings
+from course.tasks import GradeResult, GradeTask, WorkerSpec
+
+SCRATCH_STUDENT = "student"  # the student's name in every scratch course
+SCRATCH_ASSIGNMENT = "assignment"  # the assignment's name in every scratch course and template gradebook
 
 # Error names in an autograded notebook that the instructor should hear about, and why.
 EXECUTION_PROBLEMS = {
@@ -37,58 +44,6 @@ EXECUTION_PROBLEMS = {
 }
 
 
-@dataclass(frozen=True)
-class GradeSettings:
-    """How a submission is executed. The same settings give the same grades, whatever --jobs is."""
-
-    cell_timeout: int = 600  # s; the longest training cell takes ~40 s on 2 CPU cores with mnist5k
-    notebook_timeout: int = 1800  # s for all cells together
-    threads: int = 1  # torch/OpenMP threads per kernel: fixed, so results do not depend on --jobs
-    data: str = "mnist5k"  # COURSE_DATA in the kernel; the sandbox has no network anyway
-    memory_gib: float = 6.0  # per process in the kernel; 0 or less: no limit
-    max_processes: int = 256  # processes and threads in one sandbox
-    disk_mib: int = 512  # what the kernel may write in all (its folder, home, /tmp); the notebooks write < 10 MiB
-    cpu_seconds: int = 3600  # CPU time per kernel process; mnist5k notebooks use < 2 min, full data < 15
-    sandbox: bool = True  # False: no bubblewrap even when installed (not recommended)
-
-
-@dataclass
-class GradeResult:
-    """What grading one notebook produced. ``points`` is None when nbgrader could not score it."""
-
-    student: str
-    assignment: str
-    notebook: str
-    points: dict[str, float] | None = None  # grade id -> points scored
-    max_points: dict[str, float] = field(default_factory=dict)
-    attention: list[str] = field(default_factory=list)  # reasons the instructor should look
-    autograded: str | None = None  # the executed notebook, in the scratch course
-    feedback: str | None = None  # the feedback HTML, in the scratch course
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum((self.points or {}).values())
-
-    @property
-    def max_score(self) -> float:
-        return sum(self.max_points.values())
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "GradeResult":
-        return cls(**json.loads(text))
-
-
-def ensure_tools_on_path() -> None:
-    """nbgrader runs ``alembic`` by name: put this environment's scripts first on PATH."""
-    scripts = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
 def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports: str = ""):
     """nbgrader configuration for a scratch course at ``scratch`` with the sandboxed Execute.
 
@@ -97,15 +52,10 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
     """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
-    from traitlets.config import Config
 
     from course.execute import CourseExecute
 
-    c = Config()
-    c.CourseDirectory.root = str(scratch)
-    c.CourseDirectory.source_directory = "source"
-    c.CourseDirectory.release_directory = "release"
-    c.CourseDirectory.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
+    c = course_config(scratch)
     c.Execute.timeout = settings.cell_timeout
     c.Execute.kernel_name = "python3"
     c.CourseExecute.notebook_timeout = settings.notebook_timeout
@@ -120,18 +70,11 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
 
 
 def prepare_template(source_assignment: Path, template: Path) -> Path:
-    """A scratch course whose gradebook knows the assignment (nbgrader generate_assignment)."""
-    from nbgrader.apps import NbGraderAPI
-
-    assignment = source_assignment.name
+    """A scratch course whose gradebook knows the assignment, as ``assignment``; returns the gradebook."""
     if template.exists():
         shutil.rmtree(template)
-    shutil.copytree(source_assignment, template / "source" / assignment)
-    ensure_tools_on_path()
-    api = NbGraderAPI(config=scratch_config(template, GradeSettings(), {"runtime": str(template)}))
-    result = api.generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{nbgrader_log(result)[-3000:]}")
+    shutil.copytree(source_assignment, template / "source" / SCRATCH_ASSIGNMENT)
+    generate_assignment(course_config(template), SCRATCH_ASSIGNMENT)
     return template / "gradebook.db"
 
 
@@ -145,20 +88,26 @@ def data_root() -> Path:
 
 
 def grading_environment(settings: GradeSettings) -> dict[str, str]:
-    """The variables every grading kernel gets: the data, one thread count, a fixed hash seed.
+    """The variables every grading kernel gets: data, device, training budget, one thread count, a fixed hash seed.
 
     The fairness harness (course.fairness) runs its kernels with these too, so that it
-    grades exactly as ``course grade`` does.
+    grades exactly as ``course grade`` does. The training budget is always the quick
+    profile, whose runs the hidden tests' thresholds were measured on; on the CPU no GPU is
+    visible at all, so nothing in the kernel initialises CUDA.
     """
     threads = str(settings.threads)
     env = {"COURSE_DATA": settings.data, "COURSE_DATA_DIR": str(data_root()), "NBGRADER_EXECUTION": "autograde",
+           "COURSE_PROFILE": "quick", "COURSE_DEVICE": settings.device,
            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
            "PYTHONHASHSEED": "0"}
-    env.update({k: os.environ[k] for k in ("COURSE_DEVICE", "CUDA_VISIBLE_DEVICES") if k in os.environ})
+    if settings.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    elif "CUDA_VISIBLE_DEVICES" in os.environ:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
 
 
-def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeSettings, course_root: Path) -> dict:
+def kernel_policy(scratch: Path, settings: GradeSettings, hidden: tuple[str, ...]) -> dict:
     """The sandbox of this submission's kernel (see course.sandbox), as a dict for the config."""
     from course.sandbox import GIB, HOME as SANDBOX_HOME, MIB, SandboxPolicy, bwrap_path, python_paths
 
@@ -171,15 +120,27 @@ def kernel_policy(scratch: Path, student: str, assignment: str, settings: GradeS
     home = SANDBOX_HOME if isolate else str(folders["home"])
     env = {**grading_environment(settings), "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{home}/matplotlib"}
     policy = SandboxPolicy(
-        workdir=str(scratch / "autograded" / student / assignment), home=str(folders["home"]),
+        workdir=str(scratch / "autograded" / SCRATCH_STUDENT / SCRATCH_ASSIGNMENT), home=str(folders["home"]),
         runtime=str(folders["runtime"]),
-        readable=python_paths(course_root) + ((str(data_root()),) if data_root().exists() else ()),
-        env=env, memory_bytes=int(settings.memory_gib * GIB) if settings.memory_gib > 0 else -1,
+        readable=python_paths(hidden) + ((str(data_root()),) if data_root().exists() else ()),
+        env=env, memory_bytes=memory_limit(settings),
         max_processes=settings.max_processes, disk_bytes=settings.disk_mib * MIB, cpu_seconds=settings.cpu_seconds,
         isolate=isolate, uid=sandbox_uid() if isolate and os.geteuid() == 0 else -1,
     )
     copy_font_cache(folders["home"] / "matplotlib")
     return policy.to_dict()
+
+
+def memory_limit(settings: GradeSettings) -> int:
+    """Bytes of memory per kernel process, or -1 for none.
+
+    CUDA reserves far more memory than any such limit when it starts (the memory of every
+    GPU mapped into the process), so a kernel that computes on the GPU gets none; on the CPU
+    (the default) the limit keeps one submission from starving the others.
+    """
+    from course.sandbox import GIB
+
+    return int(settings.memory_gib * GIB) if settings.memory_gib > 0 and settings.device == "cpu" else -1
 
 
 def sandbox_uid() -> int:
@@ -200,24 +161,21 @@ def copy_font_cache(folder: Path) -> None:
         shutil.copy(cached, folder / cached.name)
 
 
-def build_scratch(scratch: Path, source_assignment: Path, template_db: Path | None,
-                  student: str, notebook: "object", notebook_name: str) -> None:
-    """The scratch course: the assignment's source, the gradebook, the submission to grade."""
+def build_scratch(scratch: Path, bundle: Path, notebook, notebook_name: str) -> None:
+    """The scratch course: the assignment's source, the template gradebook, the submission to grade."""
     from course.notebooks import write_notebook
 
-    assignment = source_assignment.name
-    shutil.copytree(source_assignment, scratch / "source" / assignment, dirs_exist_ok=True)
-    if template_db is not None:
-        shutil.copy(template_db, scratch / "gradebook.db")
-    write_notebook(notebook, scratch / "submitted" / student / assignment / notebook_name)
+    shutil.copytree(bundle / "source", scratch / "source" / SCRATCH_ASSIGNMENT, dirs_exist_ok=True)
+    shutil.copy(bundle / "gradebook.db", scratch / "gradebook.db")
+    write_notebook(notebook, scratch / "submitted" / SCRATCH_STUDENT / SCRATCH_ASSIGNMENT / notebook_name)
 
 
-def read_scores(scratch: Path, notebook: str, assignment: str, student: str) -> tuple[dict, dict]:
+def read_scores(scratch: Path, notebook: str) -> tuple[dict, dict]:
     """Points scored and points possible per grade cell, from the scratch gradebook."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{scratch / 'gradebook.db'}") as gb:
-        grades = gb.find_submission_notebook(notebook, assignment, student).grades
+        grades = gb.find_submission_notebook(notebook, SCRATCH_ASSIGNMENT, SCRATCH_STUDENT).grades
         return ({g.name: float(g.score or 0) for g in grades}, {g.name: float(g.max_score) for g in grades})
 
 
@@ -233,100 +191,92 @@ def execution_problems(notebook) -> list[str]:
     return list(found.values())
 
 
-def nbgrader_log(outcome: dict) -> str:
-    """The log and traceback of an nbgrader API call (either may be missing)."""
-    return outcome.get("log", "") + outcome.get("error", "")
+def grade_task(task: GradeTask, bundle: Path, scratch: Path, hidden: tuple[str, ...] = ()) -> GradeResult:
+    """Grade one submission against the unpacked bundle, in a new scratch course; never raises on bad input.
 
-
-def last_error(log: str) -> str:
-    """The most telling line of an nbgrader log: its last error or traceback line."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    exceptions = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b.*:", line)]
-    errors = [line for line in lines if line.startswith("[ERROR]")]
-    return (exceptions or errors or lines or ["no log"])[-1][:300]
-
-
-def grade_notebook(
-    submission: Path, student: str, assignment: str, source_assignment: Path, release_notebook: Path,
-    scratch: Path, settings: GradeSettings = GradeSettings(), template_db: Path | None = None,
-) -> GradeResult:
-    """Grade one submitted notebook in a new scratch course at ``scratch``; never raises on bad input.
-
-    ``source_assignment`` is the folder of the solved assignment, ``release_notebook`` the
-    student version (used to put back deleted test cells and to tell given code from the
-    student's); without ``template_db`` the scratch gradebook is made by generate_assignment.
+    ``hidden``: folders the kernel must not see even when they are on sys.path (the course).
     """
     from course.submissions import parse_notebook, prepare_submission, release_import_source
 
     start = time.monotonic()
-    name = release_notebook.name
-    result = GradeResult(student=student, assignment=assignment, notebook=Path(name).stem)
-    notebook, problem = parse_notebook(submission.read_bytes())
+    result = GradeResult(task.student, task.assignment, Path(task.notebook).stem)
+    notebook, problem = parse_notebook(task.submission)
     if notebook is None:
-        result.attention.append(f"not graded: {problem}")
-        return finish(result, start)
-    release = read_notebook(release_notebook)
+        return finish(replace(result, attention=(f"not graded: {problem}",)), start)
+    release = read_notebook(bundle / "release" / task.notebook)
     notebook, notes = prepare_submission(notebook, release)
-    result.attention += notes
-    if template_db is None:
-        template_db = prepare_template(source_assignment, scratch / "template")
-    build_scratch(scratch, source_assignment, template_db, student, notebook, name)
-    run_nbgrader(result, scratch, settings, course_root=source_assignment.resolve().parent.parent,
-                 imports=release_import_source(release))
-    return finish(result, start)
+    build_scratch(scratch, bundle, notebook, task.notebook)
+    graded = run_nbgrader(replace(result, attention=tuple(notes)), scratch, task.settings, hidden,
+                          imports=release_import_source(release))
+    return finish(graded, start)
 
 
-def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, course_root: Path,
-                 imports: str = "") -> None:
-    """nbgrader autograde then generate_feedback in the scratch course; fills ``result``.
-
-    ``course_root`` is kept out of the kernel's sight even when it is on sys.path.
-    """
+def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, hidden: tuple[str, ...],
+                 imports: str = "") -> GradeResult:
+    """nbgrader autograde then generate_feedback in the scratch course: ``result`` with what they gave."""
     from nbgrader.apps import NbGraderAPI
 
     ensure_tools_on_path()
-    student, assignment, stem = result.student, result.assignment, result.notebook
-    policy = kernel_policy(scratch, student, assignment, settings, course_root)
+    policy = kernel_policy(scratch, settings, hidden)
     api = NbGraderAPI(config=scratch_config(scratch, settings, policy, imports))
-    graded = api.autograde(assignment, student, force=True, create=True)
-    autograded = scratch / "autograded" / student / assignment / f"{stem}.ipynb"
+    graded = api.autograde(SCRATCH_ASSIGNMENT, SCRATCH_STUDENT, force=True, create=True)
+    stem = result.notebook
+    autograded = scratch / "autograded" / SCRATCH_STUDENT / SCRATCH_ASSIGNMENT / f"{stem}.ipynb"
     if not graded["success"] or not autograded.exists():
-        result.attention.append(f"not graded: nbgrader autograde failed ({last_error(nbgrader_log(graded))})")
-        return
-    result.points, result.max_points = read_scores(scratch, stem, assignment, student)
-    result.autograded = str(autograded)
-    result.attention += execution_problems(read_notebook(autograded))
-    feedback = api.generate_feedback(assignment, student, force=True)
-    html = scratch / "feedback" / student / assignment / f"{stem}.html"
+        failure = NbgraderFailed("autograde", api_log(graded))
+        return replace(result, attention=(*result.attention, f"not graded: nbgrader autograde failed ({failure.cause})"),
+                       log=failure.log)
+    points, max_points = read_scores(scratch, stem)
+    attention = (*result.attention, *execution_problems(read_notebook(autograded)))
+    result = replace(result, points=points, max_points=max_points, autograded=autograded.read_bytes(), attention=attention)
+    feedback = api.generate_feedback(SCRATCH_ASSIGNMENT, SCRATCH_STUDENT, force=True)
+    html = scratch / "feedback" / SCRATCH_STUDENT / SCRATCH_ASSIGNMENT / f"{stem}.html"
     if feedback["success"] and html.exists():
-        result.feedback = str(html)
-    else:
-        result.attention.append(f"no feedback: nbgrader generate_feedback failed ({last_error(nbgrader_log(feedback))})")
+        return replace(result, feedback=html.read_bytes())
+    failure = NbgraderFailed("generate_feedback", api_log(feedback))
+    return replace(result, attention=(*result.attention, f"no feedback: nbgrader generate_feedback failed ({failure.cause})"),
+                   log=failure.log)
 
 
 def finish(result: GradeResult, start: float) -> GradeResult:
-    result.seconds = round(time.monotonic() - start, 2)
-    return result
+    return replace(result, seconds=round(time.monotonic() - start, 2))
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when ``parent`` dies (Linux's parent-death signal), or exit now if it already has.
+
+    The kernel's sandbox dies with this process in turn (bubblewrap's --die-with-parent).
+    """
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the coordinator's time limit still kills it
+        return
+    if os.getppid() != parent:  # it died before the signal was armed
+        os._exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: ``python -m course.autograde SPEC.json`` grades one submission.
+    """Worker entry point: ``python -m course.autograde SPEC.json`` grades one submission (a WorkerSpec)."""
+    from course.runner import PARENT_VARIABLE
 
-    SPEC names the submission, student, assignment, source folder, release notebook,
-    scratch folder, template gradebook, settings and where to write the result JSON.
-    """
-    spec = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
-    os.chdir(spec["scratch"])  # nbgrader must not pick up the course's nbgrader_config.py
+    if os.environ.get(PARENT_VARIABLE):
+        die_with_parent(int(os.environ[PARENT_VARIABLE]))
+    spec = WorkerSpec.from_json(Path((argv or sys.argv[1:])[0]).read_text())
+    os.chdir(spec.scratch)  # nbgrader must not pick up the course's nbgrader_config.py
     try:
-        result = grade_notebook(
-            Path(spec["submission"]), spec["student"], spec["assignment"], Path(spec["source_assignment"]),
-            Path(spec["release_notebook"]), Path(spec["scratch"]), GradeSettings(**spec["settings"]),
-            Path(spec["template_db"]) if spec.get("template_db") else None,
-        )
+        result = grade_task(spec.task, Path(spec.bundle), Path(spec.scratch), spec.hidden)
     except Exception as error:  # a bug or a broken environment: report it for this submission only
-        result = GradeResult(spec["student"], spec["assignment"], Path(spec["release_notebook"]).stem,
-                             attention=[f"not graded: the grader failed ({type(error).__name__}: {error})"])
-    Path(spec["result"]).write_text(result.to_json())
+        import traceback
+
+        task = spec.task
+        result = GradeResult(task.student, task.assignment, Path(task.notebook).stem,
+                             attention=(f"not graded: the grader failed ({type(error).__name__}: {error})",),
+                             log=traceback.format_exc())
+    Path(spec.result).write_text(result.to_json())
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from course.autograde import last_error
+from course.nbgrader_api import NbgraderFailed
 from course.config import CourseConfig
 from course.notebooks import exercise_ids, exercise_of, grade_id, is_grade_cell, is_solution_cell, nbgrader_meta, read_notebook
 from course.release import release_files
@@ -91,8 +91,8 @@ def drift_problems(config: CourseConfig, assignment: str) -> list[str]:
     """Differences between release/<assignment>/ and a fresh release."""
     try:
         expected = release_files(config, assignment)
-    except RuntimeError as error:  # nbgrader refused the source notebook
-        return [f"{config.source / assignment}: nbgrader cannot release it ({last_error(str(error))})"]
+    except NbgraderFailed as error:  # nbgrader refused the source notebook
+        return [f"{config.source / assignment}: nbgrader cannot release it ({error.cause})"]
     folder = config.release / assignment
     actual = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else {}
     fix = f"run `course release {assignment}`"

@@ -2,7 +2,8 @@
 
     course release [ASSIGNMENT ...]   student notebooks in release/ (nbgrader + Colab header)
     course check                      release/ is up to date and leaks no solution or hidden test
-    course grade SUBMISSIONS          grade a folder or zip of submissions in the sandbox
+    course grade SUBMISSIONS          grade a folder or zip of submissions in the sandbox (here or on Dask)
+    course regrade STUDENT ASSIGNMENT grade one submission again
     course report                     per assignment: score histogram, pass rates, what needs a look
     course examples                   write example submissions (complete, partial, blank)
     course all                        release, grade the examples, report (what `make course` runs)
@@ -18,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from course.autograde import GradeSettings
+from course.cluster import SlurmOptions
 from course.config import CourseConfig, load_config
 from course.database import checked_url
 from course.fairness import ANSWER_KINDS
+from course.settings import DEFAULT_JOBS, DEVICES, GradeSettings
 
 
 def chosen_assignments(config: CourseConfig, args: argparse.Namespace) -> list[str] | None:
@@ -64,21 +66,59 @@ def cmd_check(config: CourseConfig, args: argparse.Namespace) -> int:
 def settings_from(args: argparse.Namespace) -> GradeSettings:
     return GradeSettings(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, threads=args.threads,
                          data=args.data, memory_gib=args.memory, max_processes=args.max_processes,
-                         disk_mib=args.disk, cpu_seconds=args.cpu_time, sandbox=not args.no_sandbox)
+                         disk_mib=args.disk, cpu_seconds=args.cpu_time, sandbox=not args.no_sandbox, device=args.device)
+
+
+def request_from(args: argparse.Namespace, submissions: Path, **changes) -> "GradeRequest":
+    """The grading request the options describe (``changes`` override them: course all, course regrade)."""
+    from course.cluster import SlurmOptions
+    from course.grade import GradeRequest
+
+    slurm = SlurmOptions(args.slurm_queue, args.slurm_account, args.slurm_walltime, args.slurm_memory)
+    values = dict(submissions=submissions, settings=settings_from(args), jobs=args.jobs, db_url=args.db,
+                  pattern=getattr(args, "pattern", None), assignment=getattr(args, "assignment", None),
+                  cluster=args.cluster, slurm=slurm, force=args.force, keep_scratch=getattr(args, "keep_scratch", False))
+    return GradeRequest(**{**values, **changes})
+
+
+def run_grade(config: CourseConfig, request: "GradeRequest") -> int:
+    """Grade, printing a table row per submission as it is graded, then the summary."""
+    from tqdm import tqdm
+
+    from course.grade import TABLE_HEADER, grade, summary, table_row
+
+    print(TABLE_HEADER)
+    with tqdm(desc="grading", unit="notebook", file=sys.stderr) as bar:
+        def progress(submission, result) -> None:
+            bar.write(table_row(submission, result), file=sys.stdout)
+            bar.update(1)
+
+        outcome = grade(config, request, progress)
+    for note in outcome.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if outcome.error:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return outcome.status
+    print(summary(config, outcome))
+    return outcome.status
 
 
 def cmd_grade(config: CourseConfig, args: argparse.Namespace) -> int:
-    from course.grade import grade
-
     if not args.submissions.exists():
         print(f"error: {args.submissions} does not exist", file=sys.stderr)
         return 2
-    db_url, problem = checked_url(args.db, config.db_url)  # before any grading: one line, exit 2
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+    return run_grade(config, request_from(args, args.submissions))
+
+
+def cmd_regrade(config: CourseConfig, args: argparse.Namespace) -> int:
+    """Grade one student's submission again, from its copy in submitted/ (overrides are dropped)."""
+    folder = config.root / "submitted" / args.student / args.assignment
+    if not any(folder.glob("*.ipynb")):
+        print(f"error: no submission of {args.assignment} by {args.student!r} in {folder}", file=sys.stderr)
         return 2
-    return grade(config, args.submissions, settings_from(args), args.jobs, db_url, args.pattern,
-                 args.assignment, args.keep_scratch, trusted=getattr(args, "trusted", False))
+    # submitted/ is nbgrader's layout: grading it again reads only this student's folder
+    return run_grade(config, request_from(args, config.root / "submitted", assignment=args.assignment,
+                                          students=(args.student,), force=True))
 
 
 def cmd_report(config: CourseConfig, args: argparse.Namespace) -> int:
@@ -172,26 +212,34 @@ def cmd_override(config: CourseConfig, args: argparse.Namespace) -> int:
 
 def cmd_all(config: CourseConfig, args: argparse.Namespace) -> int:
     """release, examples, grade the examples, report, and say where everything is."""
-    args.assignments, args.out, args.submissions = [], config.root / "examples", config.root / "examples"
-    args.assignment = args.pattern = args.db = None
-    args.keep_scratch = False
-    args.trusted = True  # the examples are the course's own notebooks: graded without bubblewrap if it is missing
     if not config.assignments():
         print(f"no assignments in {config.source} yet")
         return 0
-    steps = [("release", cmd_release), ("examples", cmd_examples), ("grade", cmd_grade), ("report", cmd_report)]
+    examples = config.root / "examples"
+    args.assignments, args.out, args.db = [], examples, None
+    # the examples are the course's own notebooks: graded without bubblewrap (after a warning) if it is missing
+    request = request_from(args, examples, trusted=True)
+    steps = [("release", lambda: cmd_release(config, args)), ("examples", lambda: cmd_examples(config, args)),
+             ("grade", lambda: run_grade(config, request)), ("report", lambda: cmd_report(config, args))]
     status = 0
     for name, step in steps:
         print(f"\n== course {name} ==")
-        status = max(status, step(config, args))
+        status = max(status, step())
     print(f"\nreport:     {config.reports}/<assignment>.md and .png")
     return status
 
 
-def grade_options(parser: argparse.ArgumentParser) -> None:
-    """The options that decide how submissions run (shared by grade and all)."""
+def grade_options(parser: argparse.ArgumentParser, jobs: int = DEFAULT_JOBS) -> None:
+    """The options that decide how submissions run (shared by grade, regrade and all)."""
     defaults = GradeSettings()
-    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    parser.add_argument("--jobs", type=int, default=jobs,
+                        help="submissions graded at once here, or workers of --cluster local (default %(default)s)")
+    parser.add_argument("--cluster", metavar="ADDRESS|local|slurm",
+                        help="grade on Dask: a running scheduler (tcp://host:8786), a LocalCluster of --jobs workers, "
+                             "or --jobs SLURM jobs (dask-jobqueue); workers need this environment and bubblewrap")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again what the gradebook already holds grades of for the same bytes "
+                             "(manual overrides of those submissions are dropped)")
     parser.add_argument("--timeout", type=int, default=defaults.cell_timeout, help="seconds per cell (default %(default)s)")
     parser.add_argument("--notebook-timeout", type=int, default=defaults.notebook_timeout,
                         help="seconds per notebook, all cells together (default %(default)s)")
@@ -199,7 +247,13 @@ def grade_options(parser: argparse.ArgumentParser) -> None:
                         help="torch threads per kernel (default %(default)s; grades depend on it, not on --jobs)")
     parser.add_argument("--data", default=os.environ.get("COURSE_GRADE_DATA", defaults.data),
                         help="COURSE_DATA while grading (default %(default)s)")
-    parser.add_argument("--memory", type=float, default=defaults.memory_gib, help="GiB per kernel process, 0 for no limit (default %(default)s)")
+    parser.add_argument("--device", choices=DEVICES, default=defaults.device,
+                        help="where the kernels compute (default %(default)s: the hidden tests' thresholds were "
+                             "measured on the CPU, and no GPU is visible to the kernel; cuda: the GPU, without the "
+                             "--memory limit, which the memory CUDA reserves at start-up would exceed)")
+    parser.add_argument("--memory", type=float, default=defaults.memory_gib,
+                        help="GiB of memory per kernel process, 0 for no limit (default %(default)s; "
+                             "not applied with --device cuda)")
     parser.add_argument("--max-processes", type=int, default=defaults.max_processes,
                         help="processes and threads per sandbox (default %(default)s)")
     parser.add_argument("--disk", type=int, default=defaults.disk_mib,
@@ -208,6 +262,12 @@ def grade_options(parser: argparse.ArgumentParser) -> None:
                         help="CPU seconds per kernel process (default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels without bubblewrap: student code gets your rights (trusted code only)")
+    parser.add_argument("--db", help="gradebook database URL (default sqlite:///<course>/gradebook.db)")
+    slurm, options = SlurmOptions(), parser.add_argument_group("--cluster slurm")
+    options.add_argument("--slurm-queue", help="the partition of the grading jobs")
+    options.add_argument("--slurm-account", help="the account the jobs are charged to")
+    options.add_argument("--slurm-walltime", default=slurm.walltime, help="per job (default %(default)s)")
+    options.add_argument("--slurm-memory", default=slurm.memory, help="per job (default %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,9 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path, help="nbgrader layout <student>/<assignment>/<notebook>.ipynb, or LMS files")
     grade.add_argument("--assignment", help="grade only this assignment (and attribute LMS files to it)")
     grade.add_argument("--pattern", help="preset (simple, canvas, moodle) or regex with (?P<student>...) for LMS file names")
-    grade.add_argument("--db", help="gradebook database URL (default sqlite:///<course>/gradebook.db)")
     grade.add_argument("--keep-scratch", action="store_true", help="keep the scratch courses (for debugging)")
     grade_options(grade)
+    regrade = commands.add_parser("regrade", help="grade one student's submission again (from submitted/)")
+    regrade.add_argument("student")
+    regrade.add_argument("assignment")
+    grade_options(regrade)
     report = commands.add_parser("report", help="PNG and markdown summary per assignment in reports/")
     report.add_argument("--db", help="gradebook database URL")
     examples = commands.add_parser("examples", help="write example submissions (complete, partial, blank)")
@@ -267,12 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     override.add_argument("--remove", action="store_true", help="take the override back: the autograder's points count")
     override.add_argument("--db", help="gradebook database URL")
     everything = commands.add_parser("all", help="release, grade the example submissions, report")
-    grade_options(everything)
-    everything.set_defaults(jobs=min(2, os.cpu_count() or 1))
+    grade_options(everything, jobs=min(2, os.cpu_count() or 1))
     return parser
 
 
-COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "report": cmd_report,
+COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "regrade": cmd_regrade, "report": cmd_report,
             "examples": cmd_examples, "all": cmd_all, "fairness": cmd_fairness,
             "export": cmd_export, "override": cmd_override}
 

@@ -15,34 +15,43 @@
    assignment whose id appears in the path.
 
 Only notebooks are taken (a ``helpers.py`` next to a submission would shadow the real
-helpers in the grading kernel); other files are listed as ignored. Anything that cannot
-be attributed to a student and an assignment comes back as a :class:`Rejected` with the
-reason. Nothing here writes anywhere: files are read, never moved or changed.
+helpers in the grading kernel); other files are listed as ignored. Zips are read member by
+member, in memory (zips inside the download too, one level down). Anything that cannot be
+attributed to a student and an assignment, or read (a corrupt, encrypted or oversized
+member, a member whose path leaves the archive, a file that is no zip), comes back as a
+:class:`Rejected` with the reason, so that no file disappears without a line. Nothing here
+writes anywhere: files are read, never moved or changed.
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 PATTERNS = {
-    "simple": r"(?:^|/)(?P<student>[A-Za-z0-9.@-]+)_[^/]*\.ipynb$",
+    "simple": r"(?:^|/)(?P<student>[\w.@+-]+)_[^/]*\.ipynb$",
     "canvas": r"(?:^|/)[^/_]+_(?:LATE_)?(?P<student>\d+)_\d+_[^/]*\.ipynb$",
     "moodle": r"(?:^|/)[^/]+_(?P<student>\d+)_assignsubmission_file_/[^/]*\.ipynb$",
 }
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
-MAX_NOTEBOOK_BYTES = 100 * 1024**2  # a notebook with every figure is a few MB; a 100 MB one is no answer
+MIB = 1024**2
+MAX_NOTEBOOK_BYTES = 100 * MIB  # a notebook with every figure is a few MB; a 100 MB one is no answer
+MAX_ID_BYTES = 250  # a student id names folders (submitted/<student>/...): 255 bytes per name, less room for suffixes
+MAX_ZIP_DEPTH = 2  # a zip inside the download (a student's own archive) is read; deeper ones are not
+UNREADABLE_MEMBER = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
 
 
 @dataclass(frozen=True)
 class Found:
-    """A notebook file in the download: where, its bytes, and when it was last modified."""
+    """A notebook file in the download: where, its bytes, when it was last modified, and why it cannot be read."""
 
     path: str  # relative, '/' separated
     data: bytes
     modified: float
+    problem: str = ""  # not empty: the file is there but its content cannot be used
 
 
 @dataclass(frozen=True)
@@ -67,38 +76,135 @@ class Rejected:
     assignment: str = ""
 
 
-def read_folder(folder: Path) -> tuple[list[Found], list[str]]:
-    """The notebooks below ``folder`` and the other files (ignored); empty folders end in '/'."""
-    found, ignored = [], []
-    ignored += [p.relative_to(folder).as_posix() + "/" for p in sorted(folder.glob("*/*"))
-                if p.is_dir() and not any(p.iterdir())]
+@dataclass
+class Listing:
+    """What a download holds: notebooks, files that are not notebooks, and what could not be read."""
+
+    found: list[Found] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def add(self, other: "Listing") -> None:
+        self.found += other.found
+        self.ignored += other.ignored
+        self.rejected += other.rejected
+
+
+def student_problem(student: str) -> str | None:
+    """Why ``student`` cannot be a student id (None when it can).
+
+    Any characters a folder name can hold are fine (e-mail addresses, spaces, accents): the
+    id names folders of the course (submitted/<student>/...) and a gradebook row, never a
+    path of the grading machinery.
+    """
+    from nbgrader.api import Student
+
+    longest = Student.__table__.c.id.type.length  # nbgrader's own column: PostgreSQL enforces it
+    if not student.strip():
+        return "empty"
+    if any(c in student for c in "/\\\0") or any(ord(c) < 32 for c in student):
+        return "it contains a slash or a control character"
+    if student.startswith("."):
+        return "it starts with a dot (a hidden folder)"
+    if len(student) > longest:
+        return f"longer than the gradebook's {longest} characters ({len(student)})"
+    if len(student.encode()) > MAX_ID_BYTES:
+        return f"too long for a folder name ({len(student.encode())} bytes, at most {MAX_ID_BYTES})"
+    return None
+
+
+def read_folder(folder: Path) -> Listing:
+    """The notebooks below ``folder``, zips inside it, and the other files (ignored); empty folders end in '/'."""
+    listing = Listing()
+    listing.ignored += [p.relative_to(folder).as_posix() + "/" for p in sorted(folder.glob("*/*"))
+                        if p.is_dir() and not any(p.iterdir())]
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         if any(part.startswith(".") for part in PurePosixPath(relative).parts):
             continue  # .ipynb_checkpoints, .DS_Store
-        if path.suffix != ".ipynb":
-            ignored.append(relative)
+        if path.suffix.lower() == ".zip":
+            listing.add(read_archive(path.read_bytes(), f"{relative}/", 1))
+        elif path.suffix != ".ipynb":
+            listing.ignored.append(relative)
         elif path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            found.append(Found(relative, b"", path.stat().st_mtime))
+            listing.found.append(Found(relative, b"", path.stat().st_mtime, too_large(path.stat().st_size)))
         else:
-            found.append(Found(relative, path.read_bytes(), path.stat().st_mtime))
-    return found, ignored
+            listing.found.append(Found(relative, path.read_bytes(), path.stat().st_mtime))
+    return listing
 
 
-def read_zip(archive: Path) -> tuple[list[Found], list[str]]:
-    """The notebooks inside a zip (read in memory, never extracted) and the other members."""
-    found, ignored = [], []
-    with zipfile.ZipFile(archive) as zipped:
+def too_large(size: int) -> str:
+    return f"larger than the {MAX_NOTEBOOK_BYTES // MIB} MiB limit for a notebook ({size / MIB:.0f} MiB)"
+
+
+def unsafe_member(name: str) -> bool:
+    """A member path that would leave the archive's folder: absolute, a drive, or with '..'."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) is not None or ".." in parts
+
+
+def read_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[bytes, str]:
+    """A member's bytes, or b"" and why it cannot be read; never more than the size limit."""
+    if member.flag_bits & 0x1:
+        return b"", "encrypted (password-protected) in the archive: download the submissions again without a password"
+    if member.file_size > MAX_NOTEBOOK_BYTES:
+        return b"", too_large(member.file_size)
+    try:
+        with zipped.open(member) as handle:
+            data = handle.read(MAX_NOTEBOOK_BYTES + 1)  # the size in the header may lie
+    except UNREADABLE_MEMBER as error:
+        return b"", f"corrupt in the archive ({type(error).__name__}: {str(error)[:120]})"
+    return (b"", too_large(len(data))) if len(data) > MAX_NOTEBOOK_BYTES else (data, "")
+
+
+def read_archive(data: bytes, prefix: str = "", depth: int = 0) -> Listing:
+    """The notebooks inside a zip (read in memory, never extracted), each member on its own.
+
+    A member that cannot be read (corrupt, encrypted, too large), a member whose path leaves
+    the archive and a file that is not a zip at all each get a line of their own; the rest
+    of the archive is read as usual.
+    """
+    listing = Listing()
+    try:
+        zipped = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        origin = prefix.rstrip("/") or "the download"
+        listing.rejected.append(Rejected(origin, f"not a readable zip file ({str(error)[:120]})"))
+        return listing
+    with zipped:
         for member in sorted(zipped.infolist(), key=lambda m: m.filename):
-            parts = PurePosixPath(member.filename).parts
-            if member.is_dir() or any(p.startswith(".") or p == "__MACOSX" or p == ".." for p in parts):
+            name = member.filename
+            if unsafe_member(name):
+                listing.rejected.append(Rejected(prefix + name, "skipped: its path leaves the archive (absolute or '..')"))
                 continue
-            if not member.filename.endswith(".ipynb"):
-                ignored.append(member.filename)
+            parts = PurePosixPath(name).parts
+            if member.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue
-            data = zipped.read(member) if member.file_size <= MAX_NOTEBOOK_BYTES else b""
-            found.append(Found(member.filename, data, datetime(*member.date_time).timestamp()))
-    return found, ignored
+            if name.lower().endswith(".zip") and depth < MAX_ZIP_DEPTH:
+                content, problem = read_member(zipped, member)
+                if problem:
+                    listing.rejected.append(Rejected(prefix + name, problem))
+                else:
+                    listing.add(read_archive(content, f"{prefix}{name}/", depth + 1))
+                continue
+            if not name.endswith(".ipynb"):
+                listing.ignored.append(prefix + name)
+                continue
+            content, problem = read_member(zipped, member)
+            listing.found.append(Found(prefix + name, content, datetime(*member.date_time).timestamp(), problem))
+    return listing
+
+
+def read_source(source: Path) -> Listing:
+    """Everything in SUBMISSIONS: a folder, a zip, or a single notebook."""
+    if source.is_dir():
+        return read_folder(source)
+    data = source.read_bytes()
+    if source.suffix == ".ipynb":
+        return Listing(found=[Found(source.name, data, source.stat().st_mtime)])
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return Listing(rejected=[Rejected(source.name, "not a zip file, a notebook or a folder: nothing in it was graded")])
+    return read_archive(data)
 
 
 def resolve_pattern(pattern: str | None) -> re.Pattern:
@@ -128,14 +234,17 @@ def attribute(item: Found, assignments: dict[str, list[str]], pattern: re.Patter
             return Rejected(item.path, f"the file name does not match the submission pattern {pattern.pattern!r}")
         student, name = match.group("student"), PurePosixPath(item.path).name
         assignment = fixed_assignment or assignment_in(item.path, sorted(assignments)) or ""
-    if not STUDENT_ID.match(student):
-        return Rejected(item.path, f"{student!r} is not usable as a student id", student=student)
+    problem = student_problem(student)
+    if problem:
+        return Rejected(item.path, f"{student!r} is not usable as a student id: {problem}")
     if fixed_assignment and assignment != fixed_assignment:
         return None  # another assignment's folder: not asked for
     if assignment not in assignments:
         known = ", ".join(sorted(assignments))
         return Rejected(item.path, f"unknown assignment {assignment or '(none in the name)'!r}; known: {known}",
                         student, assignment)
+    if item.problem:
+        return Rejected(item.path, f"not graded: {item.problem}", student, assignment)
     return name_submission(item, student, assignment, name, assignments[assignment])
 
 
@@ -182,13 +291,14 @@ def missing_notebooks(found: list[Found], ignored: list[str]) -> list[Rejected]:
 
 def collect(source: Path, assignments: dict[str, list[str]], pattern: str | None = None,
             fixed_assignment: str | None = None) -> tuple[list[Submission], list[Rejected], list[str]]:
-    """Submissions, rejected files and ignored files in a folder or zip.
+    """Submissions, rejected files and ignored files in a folder, a zip or one notebook.
 
     ``assignments`` maps each known assignment to its notebook file names.
     """
-    found, ignored = read_zip(source) if zipfile.is_zipfile(source) and source.is_file() else read_folder(source)
+    listing = read_source(source)
+    found, ignored = listing.found, listing.ignored
     compiled = resolve_pattern(pattern)
-    submissions, rejected = [], []
+    submissions, rejected = [], list(listing.rejected)
     for item in found:
         outcome = attribute(item, assignments, compiled, fixed_assignment)
         if outcome is not None:

@@ -12,9 +12,12 @@ SQLAlchemy on its own would pick psycopg2, which the course does not install.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,8 +72,9 @@ def database_problem(url: str, timeout: int = CONNECT_TIMEOUT) -> str | None:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        return f"{url!r} is not a database URL: write {URL_EXAMPLES}"
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        hidden = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        return f"{hidden!r} is not a database URL: write {URL_EXAMPLES}"
     if parsed.get_backend_name() == "sqlite":
         return sqlite_problem(parsed.database)
     return server_problem(url, timeout)
@@ -146,3 +150,41 @@ def checked_url(given: str | None, default: str) -> tuple[str, str | None]:
     """The gradebook URL to use (``--db`` or the course's own) and why it cannot be used (None when it can)."""
     url = normalized_url(given) if given else default
     return url, database_problem(url)
+
+
+REGISTRATION_LOCK = 0x636F757273650001  # the PostgreSQL advisory lock that serialises `course grade` runs' registrations
+
+
+@contextmanager
+def gradebook_lock(url: str) -> Iterator[None]:
+    """Hold the gradebook's registration lock: a PostgreSQL advisory lock, or a lock on a SQLite file's folder.
+
+    Several `course grade` runs may share one gradebook; nbgrader's generate_assignment
+    (which records an assignment's cells) is not safe when two run at once.
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(parsed)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": REGISTRATION_LOCK})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": REGISTRATION_LOCK})
+        finally:
+            engine.dispose()
+    elif parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # the folder, not the file: SQLite's own locks on the file must not be disturbed
+        folder = os.open(Path(parsed.database).resolve().parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # releases the lock
+    else:
+        yield

@@ -39,8 +39,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course.autograde import GradeSettings, grading_environment
+from course.autograde import grading_environment
 from course.dependencies import cell_names, needed_cells
+from course.settings import GradeSettings
 from course.notebooks import exercise_ids, exercise_of, grade_id, grade_points, is_grade_cell, is_solution_cell, read_notebook
 
 KINDS = ("wrong", "alternative")

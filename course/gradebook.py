@@ -12,66 +12,126 @@ else (the student's other assignments and the other students are untouched).
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
+import os
 import shutil
 import warnings
 from pathlib import Path
 
-from course.autograde import GradeResult
+from course import ledger
+from course.tasks import GradeResult
 
 ATTENTION_FIELDS = ("assignment", "student", "reason")
 
 
 def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path) -> None:
-    """Make the course gradebook know the assignment's notebooks and cells (generate_assignment)."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
+    """Make the course gradebook know the assignment's notebooks and cells (generate_assignment).
 
-    from course.autograde import ensure_tools_on_path, nbgrader_log
+    Several `course grade` runs may share one gradebook (graders on a PostgreSQL server):
+    registrations take turns under the gradebook's lock, and one whose gradebook already
+    records these very cells and points is skipped.
+    """
+    from course.database import gradebook_lock
+    from course.nbgrader_api import course_config, generate_assignment
+    from course.registration import already_registered
 
-    c = Config()
-    c.CourseDirectory.root = str(root)
-    c.CourseDirectory.source_directory = "source_notebooks"
-    c.CourseDirectory.release_directory = str(scratch)  # the real release/ is `course release`'s
-    c.CourseDirectory.db_url = db_url
-    ensure_tools_on_path()
-    result = NbGraderAPI(config=c).generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"could not register {assignment} in the gradebook:\n{nbgrader_log(result)[-3000:]}")
+    config = course_config(root, "source_notebooks", str(scratch), db_url)  # the real release/ is `course release`'s
+    # nbgrader's Gradebook's own default; with nbgrader's "" the assignment refers to a course
+    # that is never created, which PostgreSQL (enforcing foreign keys, unlike SQLite) refuses
+    config.CourseDirectory.course_id = "default_course"
+    with gradebook_lock(db_url):
+        if not already_registered(db_url, root / "source_notebooks" / assignment):
+            generate_assignment(config, assignment)
 
 
-def store_result(db_url: str, result: GradeResult) -> None:
-    """Write one graded submission's points into the course gradebook.
+class GradebookWriter:
+    """The single writer: the course gradebook kept open, one transaction per graded submission.
+
+    Each submission's outputs (graded notebook, feedback, the grading log when something
+    went wrong) are written first, then its points, its entry in the ledger of graded bytes
+    (:mod:`course.ledger`) and the removal of manual overrides of earlier bytes, in one
+    commit: a run killed at any moment leaves the gradebook without a half-written row.
+    """
+
+    def __init__(self, db_url: str, root: Path):
+        self.db_url, self.root = db_url, root
+
+    def __enter__(self) -> "GradebookWriter":
+        from nbgrader.api import Gradebook
+
+        self.gradebook = Gradebook(self.db_url)
+        ledger.ensure_table(self.gradebook.engine)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.gradebook.close()
+
+    def fingerprints(self, assignment: str) -> dict[tuple[str, str], str]:
+        """(student, notebook file name) -> fingerprint of what the gradebook holds grades of."""
+        return {(s, f"{n}.ipynb"): f for (s, n), f in ledger.fingerprints(self.gradebook.db, assignment).items()}
+
+    def store(self, result: GradeResult, fingerprint: str) -> list[str]:
+        """Write one graded submission; returns notes for the instructor (manual overrides dropped)."""
+        from sqlalchemy.exc import SAWarning
+
+        from course.overrides import clear_overrides
+
+        write_outputs(result, self.root)
+        gb = self.gradebook
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use; harmless, and noisy
+            try:
+                gb.update_or_create_student(result.student)
+                gb.update_or_create_submission(result.assignment, result.student)
+                dropped = clear_overrides(gb.db, result.student, result.assignment)
+                set_scores(gb.find_submission_notebook(result.notebook, result.assignment, result.student), result)
+                ledger.record(gb.db, result.student, result.assignment, result.notebook,
+                              fingerprint if result.points is not None else "")
+                gb.db.commit()
+            except BaseException:
+                gb.db.rollback()
+                raise
+        return [f"manual override of {o.cell} ({o.points:g} points) dropped: the submission was graded again"
+                for o in dropped]
+
+
+def set_scores(notebook, result: GradeResult) -> None:
+    """The autograder's points on each grade cell (0 where it has none), and who needs a look.
 
     An ungraded notebook scores 0; either way a submission that needs attention is marked
     "needs manual grade", so nbgrader's formgrader lists it for review too.
     """
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
-
-    with Gradebook(db_url) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use; harmless, and noisy
-        gb.update_or_create_student(result.student)
-        gb.update_or_create_submission(result.assignment, result.student)
-        notebook = gb.find_submission_notebook(result.notebook, result.assignment, result.student)
-        for grade in notebook.grades:
-            graded = result.points is not None and grade.name in result.points
-            grade.auto_score = result.points[grade.name] if graded else 0.0
-            grade.manual_score = None
-            grade.extra_credit = None
-            grade.needs_manual_grade = not graded or bool(result.attention)  # formgrader lists it for review
-        gb.db.commit()
+    for grade in notebook.grades:
+        graded = result.points is not None and grade.name in result.points
+        grade.auto_score = result.points[grade.name] if graded else 0.0
+        grade.manual_score = None
+        grade.extra_credit = None
+        grade.needs_manual_grade = not graded or bool(result.attention)
 
 
-def copy_outputs(result: GradeResult, root: Path) -> None:
-    """Copy the graded notebook and the feedback into autograded/ and feedback/ of the course."""
-    for kind, produced in (("autograded", result.autograded), ("feedback", result.feedback)):
+def write_outputs(result: GradeResult, root: Path) -> None:
+    """The graded notebook and the feedback into autograded/ and feedback/, the log into reports/logs/."""
+    name = result.notebook
+    for kind, produced, file in (("autograded", result.autograded, f"{name}.ipynb"),
+                                 ("feedback", result.feedback, f"{name}.html")):
         folder = root / kind / result.student / result.assignment
         if folder.exists():
             shutil.rmtree(folder)
-        if produced:
+        if produced is not None:
             folder.mkdir(parents=True)
-            shutil.copy(produced, folder / Path(produced).name)
+            (folder / file).write_bytes(produced)
+    log = log_path(root, result.assignment, result.student)
+    if result.log:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.log)
+    elif log.exists():
+        log.unlink()
+
+
+def log_path(root: Path, assignment: str, student: str) -> Path:
+    """Where the grading log of a submission that went wrong is kept (nbgrader's whole output)."""
+    return root / "reports" / "logs" / assignment / f"{student}.log"
 
 
 def export_grades(db_url: str, destination: Path) -> None:
@@ -80,9 +140,11 @@ def export_grades(db_url: str, destination: Path) -> None:
     from nbgrader.plugins import CsvExportPlugin
 
     plugin = CsvExportPlugin()
-    plugin.to = str(destination)
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}")
+    plugin.to = str(partial)
     with Gradebook(db_url) as gb:
         plugin.export(gb)
+    partial.replace(destination)  # another grader exporting at the same time never sees half a file
 
 
 def cell_table(db_url: str, assignment: str) -> tuple[list[str], list[dict]]:
@@ -99,15 +161,25 @@ def cell_table(db_url: str, assignment: str) -> tuple[list[str], list[dict]]:
     return ["student", *cells, "total", "max"], rows
 
 
-def export_cells(db_url: str, assignment: str, destination: Path) -> None:
-    """The per-exercise CSV: one row per student, one column per grade cell, then total and max."""
-    columns, rows = cell_table(db_url, assignment)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+def csv_text(columns: list[str] | tuple[str, ...], rows: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    destination.write_text(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def write_atomically(destination: Path, text: str) -> None:
+    """Replace ``destination`` in one step: readers see the old file or the new one, never a mix."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}")
+    partial.write_text(text)
+    partial.replace(destination)
+
+
+def export_cells(db_url: str, assignment: str, destination: Path) -> None:
+    """The per-exercise CSV: one row per student, one column per grade cell, then total and max."""
+    write_atomically(destination, csv_text(*cell_table(db_url, assignment)))
 
 
 def read_attention(path: Path) -> list[dict]:
@@ -119,11 +191,14 @@ def read_attention(path: Path) -> list[dict]:
 
 
 def record_attention(path: Path, graded: set[tuple[str, str]], reasons: list[dict]) -> None:
-    """Replace the attention rows of the (assignment, student) pairs just graded; keep the rest."""
-    kept = [row for row in read_attention(path) if (row["assignment"], row["student"]) not in graded]
-    rows = sorted(kept + reasons, key=lambda r: (r["assignment"], r["student"], r["reason"]))
+    """Replace the attention rows of the (assignment, student) pairs just graded; keep the rest.
+
+    Two `course grade` runs in the same course may finish together: the file is read and
+    replaced under a lock of its own.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ATTENTION_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = [row for row in read_attention(path) if (row["assignment"], row["student"]) not in graded]
+        rows = sorted(kept + reasons, key=lambda r: (r["assignment"], r["student"], r["reason"]))
+        write_atomically(path, csv_text(ATTENTION_FIELDS, rows))

@@ -24,7 +24,7 @@ def open_gradebook(db_url: str) -> Iterator:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
-    from course.autograde import ensure_tools_on_path
+    from course.nbgrader_api import ensure_tools_on_path
 
     ensure_tools_on_path()  # nbgrader runs `alembic` by name when it creates a database
     with warnings.catch_warnings():

@@ -111,15 +111,10 @@ def add_colab(release: NotebookNode, config: CourseConfig, assignment: str, name
 
 def generate(config: CourseConfig, assignment: str, scratch: Path) -> Path:
     """nbgrader generate_assignment in a scratch course; returns its release/<assignment> folder."""
-    from course.autograde import GradeSettings, ensure_tools_on_path, nbgrader_log, scratch_config
-    from nbgrader.apps import NbGraderAPI
+    from course.nbgrader_api import course_config, generate_assignment
 
     shutil.copytree(config.source / assignment, scratch / "source" / assignment)
-    ensure_tools_on_path()
-    api = NbGraderAPI(config=scratch_config(scratch, GradeSettings(), {"runtime": str(scratch)}))
-    result = api.generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment failed for {assignment}:\n{nbgrader_log(result)[-3000:]}")
+    generate_assignment(course_config(scratch), assignment)
     return scratch / "release" / assignment
 
 

@@ -101,21 +101,21 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap") or (("/usr/bin/bwrap") if Path("/usr/bin/bwrap").exists() else None)
 
 
-def python_paths(course_root: Path | None = None) -> tuple[str, ...]:
+def python_paths(hidden: tuple[str | Path, ...] = ()) -> tuple[str, ...]:
     """What the kernel's Python needs to read: its installation, its package folders, helpers.
 
     Of sys.path only the entries inside the installation or named site-packages /
     dist-packages count: the current folder (first on sys.path under ``python -m``) may be
-    a downloads folder full of other students' files. Nothing that is the course root or
-    above it is bound; ``helpers`` is bound on its own.
+    a downloads folder full of other students' files. Nothing that is one of the ``hidden``
+    folders (the course roots) or above one is bound; ``helpers`` is bound on its own.
     """
     import helpers
 
     prefixes = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
     paths = {Path(p).resolve() for p in sys.path if p and Path(p).is_absolute() and Path(p).exists()}
     packages = {p for p in paths if p.name in ("site-packages", "dist-packages") or any(x in p.parents for x in prefixes)}
-    hidden = course_root.resolve() if course_root else None
-    keep = {p for p in packages | prefixes if hidden is None or not (p == hidden or p in hidden.parents)}
+    secret = {Path(h).resolve() for h in hidden}
+    keep = {p for p in packages | prefixes if not any(p == h or p in h.parents for h in secret)}
     return tuple(sorted({str(p) for p in keep} | {str(Path(helpers.__file__).resolve().parent)}))
 
 
@@ -204,7 +204,7 @@ def sandbox_command(policy: SandboxPolicy, kernel: list[str], bwrap: str | None 
     ]
 
 
-def probe(scratch: Path, course_root: Path | None = None) -> str | None:
+def probe(scratch: Path, hidden: tuple[str | Path, ...] = ()) -> str | None:
     """Start a trivial process in the sandbox; returns why it failed, or None when it works.
 
     bubblewrap can be installed and still not work (unprivileged user namespaces disabled,
@@ -217,7 +217,7 @@ def probe(scratch: Path, course_root: Path | None = None) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
     uid = 200_000 + os.getpid() % 100_000 if os.geteuid() == 0 else -1
     policy = SandboxPolicy(*(str(folders[n]) for n in ("work", "home", "runtime")),
-                           readable=python_paths(course_root), uid=uid)
+                           readable=python_paths(hidden), uid=uid)
     hand_over(Path(policy.runtime), uid)
     done = subprocess.run(sandbox_command(policy, [sys.executable, "-c", "import helpers, ipykernel, torch"]),
                           capture_output=True, text=True, timeout=60)

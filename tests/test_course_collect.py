@@ -1,4 +1,6 @@
 """Finding who submitted what: nbgrader's layout, LMS file names (presets and custom), zips."""
+import io
+import json
 import zipfile
 
 import pytest
@@ -84,7 +86,8 @@ def test_a_zip_is_read_in_memory_and_the_newest_of_several_files_wins(tmp_path):
         zipped.writestr("README.txt", b"hi")
     (submission,), rejected, ignored = collect(archive, KNOWN)
     assert submission.data == b"new" and "several files" in submission.note
-    assert ignored == ["README.txt"] and rejected == []
+    assert ignored == ["README.txt"]
+    assert reasons(rejected) == {"../evil_01-pca.ipynb": "skipped: its path leaves the archive (absolute or '..')"}
     assert list(tmp_path.iterdir()) == [archive]  # nothing extracted
 
 
@@ -92,3 +95,92 @@ def test_with_a_fixed_assignment_other_assignments_folders_are_skipped_silently(
     write(tmp_path, {"ann/01-pca/01-pca.ipynb": b"A", "ann/02-deep/02-deep.ipynb": b"B", "bo/02-deep/notes.txt": b"x"})
     submissions, rejected, _ = collect(tmp_path, KNOWN, fixed_assignment="01-pca")
     assert [(s.student, s.assignment) for s in submissions] == [("ann", "01-pca")] and rejected == []
+
+
+def corrupted(data: bytes, member: str) -> bytes:
+    """``data`` (a zip) with the middle of ``member``'s compressed bytes overwritten."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        info = zipped.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    return data[:middle] + bytes(64) + data[middle + 64:]
+
+
+def lms_archive(members: dict[str, bytes], encrypted: tuple[str, ...] = ()) -> bytes:
+    """A zip of ``members``; those named in ``encrypted`` are flagged as password-protected.
+
+    Python cannot write encrypted members, so the flag (bit 0 of the "general purpose"
+    field, in the member's local header and in the central directory) is set by hand.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for name, data in members.items():
+            zipped.writestr(zipfile.ZipInfo(name, (2024, 5, 1, 12, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
+    data = bytearray(buffer.getvalue())
+    for name in encrypted:
+        for signature, flag_offset, name_offset in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+            start = 0
+            while (start := data.find(signature, start)) >= 0:
+                if data[start + name_offset:start + name_offset + len(name)] == name.encode():
+                    data[start + flag_offset] |= 0x1
+                start += 4
+    return bytes(data)
+
+
+def test_each_unreadable_member_of_a_zip_gets_its_own_reason_and_the_rest_are_graded(tmp_path, monkeypatch):
+    import course.collect
+
+    monkeypatch.setattr(course.collect, "MAX_NOTEBOOK_BYTES", 50_000)
+    notebook = json.dumps({"cells": [{"source": "x = %d" % i} for i in range(2000)]}).encode()  # compresses well
+    data = lms_archive({"ok1_01-pca.ipynb": b"{}", "broken_01-pca.ipynb": notebook, "locked_01-pca.ipynb": b"{}",
+                        "huge_01-pca.ipynb": notebook + b" " * 60_000, "ok2_02-deep.ipynb": b"{}"},
+                       encrypted=("locked_01-pca.ipynb",))
+    (tmp_path / "download.zip").write_bytes(corrupted(data, "broken_01-pca.ipynb"))
+    submissions, rejected, _ = collect(tmp_path / "download.zip", KNOWN)
+    assert sorted(s.student for s in submissions) == ["ok1", "ok2"]
+    found = reasons(rejected)
+    assert "corrupt in the archive" in found["broken_01-pca.ipynb"]
+    assert "encrypted" in found["locked_01-pca.ipynb"]
+    assert "larger than the 0 MiB limit" in found["huge_01-pca.ipynb"]  # not "the file is empty"
+    assert {r.student for r in rejected} == {"broken", "locked", "huge"}
+
+
+def test_a_file_that_is_not_a_zip_is_reported_whether_given_or_inside_the_download(tmp_path):
+    (tmp_path / "download.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    assert collect(tmp_path / "download.zip", KNOWN)[1][0].reason.startswith("not a zip file")
+    folder = write(tmp_path / "class", {"ann_01-pca.ipynb": b"{}", "bo_archive.zip": b"nonsense",
+                                        "cy.zip": lms_archive({"cy_02-deep.ipynb": b"{}"})})
+    submissions, rejected, _ = collect(folder, KNOWN)
+    assert sorted(s.student for s in submissions) == ["ann", "cy"]  # the zip inside the folder was read
+    assert "not a readable zip file" in reasons(rejected)["bo_archive.zip"]
+
+
+@pytest.mark.parametrize("student", [
+    "jo.doe+ml101@students.university.example.edu",
+    "Zoë Ångström-Nuñez",
+    "x" * 120,
+    "李小龙",
+])
+def test_any_student_id_a_folder_name_can_hold_is_taken_as_it_is(tmp_path, student):
+    write(tmp_path, {f"{student}/01-pca/01-pca.ipynb": b"{}"})
+    (submission,), rejected, _ = collect(tmp_path, KNOWN)
+    assert submission.student == student and rejected == []
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("y" * 129, "longer than the gradebook's 128 characters"),
+    ("é" * 126, "too long for a folder name"),
+])
+def test_student_ids_the_gradebook_or_a_folder_cannot_hold_are_refused_with_the_reason(tmp_path, student, reason):
+    data = lms_archive({f"{student}_01-pca.ipynb": b"{}"})
+    (tmp_path / "download.zip").write_bytes(data)
+    submissions, rejected, _ = collect(tmp_path / "download.zip", KNOWN)
+    assert submissions == [] and reason in rejected[0].reason
+
+
+def test_a_student_id_may_not_name_a_hidden_folder_or_leave_its_folder():
+    from course.collect import student_problem
+
+    assert "starts with a dot" in student_problem(".hidden")
+    assert "slash" in student_problem("a/b") and "slash" in student_problem("tab\there")
+    assert student_problem("  ") == "empty"

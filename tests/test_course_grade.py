@@ -17,25 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from course.notebooks import fill_solution_cells, grade_id, notebook_bytes, read_notebook, solution_sources
+from course.notebooks import fill_solution_cells, grade_id, notebook_bytes, read_notebook
 from course.sandbox import bwrap_path
 from fixtures.course_support import (
-    FIXTURE_SOURCE, attention, cell_points, fork_loop, make_course, outputs_text, run_course,
+    answers, attention, cell_points, fork_loop, make_course, outputs_text, run_course, submission,
 )
 
 SANDBOX = bwrap_path() is not None
 needs_sandbox = pytest.mark.skipif(not SANDBOX, reason="bubblewrap (bwrap) is not installed: `make sysdeps` as root")
 GRADE_OPTIONS = ("--jobs", "2", "--timeout", "10", "--notebook-timeout", "120", "--memory", "1.5")
-
-
-def answers(assignment: str) -> dict[str, str]:
-    return solution_sources(read_notebook(FIXTURE_SOURCE / assignment / f"{assignment}.ipynb"))
-
-
-def submission(root: Path, assignment: str, **changes: str) -> bytes:
-    """The release notebook with every answer filled in, then ``changes`` (grade id -> source)."""
-    release = read_notebook(root / "release" / assignment / f"{assignment}.ipynb")
-    return notebook_bytes(fill_solution_cells(release, {**answers(assignment), **changes}))
 
 
 def edit_cells(data: bytes, drop: tuple[str, ...] = (), replace: dict[str, str] | None = None,
@@ -276,17 +266,25 @@ def test_lms_zip_regrade_and_late_resubmission(released, tmp_path):
     assert s1_feedback.stat().st_mtime_ns == stamp  # the other student's result was not touched
 
 
-def test_the_whole_notebook_limit_stops_a_notebook_of_slow_cells(released, tmp_path):
-    from course.autograde import GradeSettings, grade_notebook, prepare_template
+def grade_in_process(root: Path, assignment: str, data: bytes, settings, tmp_path: Path):
+    """One submission graded by course.autograde in this process (no worker process, no gradebook)."""
+    from course.autograde import grade_task
+    from course.config import load_config
+    from course.grade import build_bundle
+    from course.runner import unpack
+    from course.tasks import GradeTask
 
-    notebook = tmp_path / "slow.ipynb"
-    notebook.write_bytes(submission(released, "f1-basics", square_sum="import time\ntime.sleep(2)\n" + answers(
-        "f1-basics")["square_sum"], norm="time.sleep(20)\n" + answers("f1-basics")["norm"]))
-    source = released / "source_notebooks" / "f1-basics"
-    result = grade_notebook(notebook, "slowpoke", "f1-basics", source,
-                            released / "release" / "f1-basics" / "f1-basics.ipynb", tmp_path / "scratch",
-                            GradeSettings(cell_timeout=30, notebook_timeout=6),
-                            prepare_template(source, tmp_path / "template"))
+    bundle = build_bundle(load_config(root), assignment, tmp_path / "prepare")
+    task = GradeTask("t000000", "slowpoke", assignment, f"{assignment}.ipynb", data, settings, bundle.key)
+    return grade_task(task, unpack(bundle, tmp_path), tmp_path / task.key)
+
+
+def test_the_whole_notebook_limit_stops_a_notebook_of_slow_cells(released, tmp_path):
+    from course.settings import GradeSettings
+
+    data = submission(released, "f1-basics", square_sum="import time\ntime.sleep(2)\n" + answers(
+        "f1-basics")["square_sum"], norm="time.sleep(20)\n" + answers("f1-basics")["norm"])
+    result = grade_in_process(released, "f1-basics", data, GradeSettings(cell_timeout=30, notebook_timeout=6), tmp_path)
     # square_sum is done after ~2 s; norm's cell meets the 6 s limit, and its test is skipped
     assert result.points == {"test_double": 1, "test_double_negative": 1, "test_square_sum": 2, "test_norm": 0}
     assert any("ran past its time limit" in reason for reason in result.attention), result.attention

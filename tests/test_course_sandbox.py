@@ -73,22 +73,23 @@ def test_the_data_folder_is_the_one_helpers_reads(monkeypatch, tmp_path):
     assert data_root() == helpers_data_root() == tmp_path.resolve()
 
 
-def test_without_a_working_sandbox_grading_refuses_unless_told_or_trusted(tmp_path, monkeypatch, capsys):
+def test_without_a_working_sandbox_grading_refuses_unless_told_or_trusted(tmp_path, monkeypatch):
     import course.sandbox
-    from course.autograde import GradeSettings
     from course.grade import checked_sandbox
+    from course.settings import GradeSettings
 
     monkeypatch.setattr(course.sandbox, "bwrap_path", lambda: None)
-    assert checked_sandbox(GradeSettings(), tmp_path) is None
-    error = capsys.readouterr().err
+    settings, error = checked_sandbox(GradeSettings(), tmp_path)
+    assert settings is None
     assert "bubblewrap (bwrap) is not installed" in error and "apt-get install bubblewrap" in error
     assert "--no-sandbox" in error
-    assert checked_sandbox(GradeSettings(sandbox=False), tmp_path).sandbox is False
-    assert "WITHOUT the sandbox" in capsys.readouterr().err
-    assert checked_sandbox(GradeSettings(), tmp_path, trusted=True).sandbox is False  # the course's own examples
+    settings, warning = checked_sandbox(GradeSettings(sandbox=False), tmp_path)
+    assert settings.sandbox is False and "WITHOUT the sandbox" in warning
+    settings, warning = checked_sandbox(GradeSettings(), tmp_path, trusted=True)  # the course's own examples
+    assert settings.sandbox is False and "without the sandbox" in warning
     monkeypatch.setattr(course.sandbox, "bwrap_path", lambda: "/bin/false")  # installed, but refuses to work
-    assert checked_sandbox(GradeSettings(), tmp_path) is None
-    assert "exit status 1" in capsys.readouterr().err
+    settings, error = checked_sandbox(GradeSettings(), tmp_path)
+    assert settings is None and "exit status 1" in error
 
 
 def test_the_kernel_reads_the_python_installation_but_not_the_course_or_the_current_folder(tmp_path, monkeypatch):
@@ -98,7 +99,7 @@ def test_the_kernel_reads_the_python_installation_but_not_the_course_or_the_curr
     downloads.mkdir()
     course_root = Path(__file__).resolve().parent.parent
     monkeypatch.setattr(sys, "path", [str(downloads), str(course_root), *sys.path])
-    paths = python_paths(course_root)
+    paths = python_paths((course_root,))
     assert str(downloads) not in paths and str(course_root) not in paths
     assert str(Path(sys.prefix).resolve()) in paths and str(course_root / "helpers") in paths
 

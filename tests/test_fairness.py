@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from course.autograde import GradeSettings
+from course.settings import GradeSettings
 from course.fairness import Answer, evaluate_course, judge, load_catalogue, parse_answer, plans, select, solution_answers
 from course.notebooks import exercise_ids, fill_solution_cells, grade_points, read_notebook, solution_sources, write_notebook
 from fixtures.course_support import COURSE_ASSIGNMENTS as ASSIGNMENTS, REPO, cell_points, make_course, run_course
