@@ -83,6 +83,31 @@ def codes_chart(runs: list[dict], save_figure) -> str:
     return save_figure(figure, "codes_vs_pixels")
 
 
+def size_chart(runs: list[dict], save_figure, epoch: int = 60) -> str | None:
+    """Accuracy on codes after ``epoch`` epochs against the training-set size (Fashion-MNIST), pixels as a line."""
+    import matplotlib.pyplot as plt
+
+    fashion = [r for r in runs if r["setting"]["data"] == "fashion-mnist" and r["setting"]["batch_size"] == 1024
+               and r["setting"]["weight_decay"] == 1e-8 and r["setting"]["latent_dim"] == 50]
+    sizes = sorted({r["train_images"] for r in fashion})
+    if len(sizes) < 2:
+        return None
+    figure, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label in sorted({r["label"] for r in fashion}):
+        points = [(r["train_images"], p["accuracy"]) for r in fashion if r["label"] == label
+                  for p in r["curve"] if p["epoch"] == epoch]
+        ax.plot([n for n, _ in sorted(points)], [100 * a for _, a in sorted(points)], marker="o", label=f"codes, {label}")
+    pixels = sorted({(r["train_images"], r["pixel_accuracy"]) for r in fashion})
+    ax.plot([n for n, _ in pixels], [100 * a for _, a in pixels], "k--", label="pixels")
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{n // 1000}k" for n in sizes])
+    ax.set_xlabel("training images (Fashion-MNIST)")
+    ax.set_ylabel(f"nearest-centroid test accuracy after {epoch} epochs, %")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(figure, "codes_vs_size")
+
+
 def codes_table(runs: list[dict]) -> str:
     rows = []
     for run in sorted(runs, key=lambda r: (r["setting"]["data"] != "mnist5k", r["setting"]["data"], r["train_images"])):
@@ -134,6 +159,7 @@ def section_full(full: dict | None, results: Path, save_figure) -> str:
             "",
             codes_chart(codes, save_figure),
             "",
+            *([chart, ""] if (chart := size_chart(codes, save_figure)) else []),
             codes_table(codes),
             "",
         ]
