@@ -125,7 +125,7 @@ def set_override(db_url: str, student: str, assignment: str, cell: str, points: 
         grade = _find_grade(gb, student, assignment, cell, notebook)
         max_points = float(grade.max_score)
         _check_points(float(points), max_points, cell)
-        ensure_table(gb.engine)
+        ensure_table(gb.db.connection())  # in this session's transaction, not on a second connection
         key = dict(student=student, assignment=assignment, notebook=grade.notebook.name, cell=cell)
         gb.db.execute(delete(OVERRIDES).where(*[OVERRIDES.c[k] == v for k, v in key.items()]))
         gb.db.execute(OVERRIDES.insert().values(**key, points=float(points), auto_score=grade.auto_score,
@@ -155,7 +155,8 @@ def remove_override(db_url: str, student: str, assignment: str, cell: str, noteb
 
 
 def _has_table(session: Session) -> bool:
-    return inspect(session.get_bind()).has_table(TABLE_NAME)
+    """Whether the reasons table exists, asked on the session's own connection (inside a caller's transaction)."""
+    return inspect(session.connection()).has_table(TABLE_NAME)
 
 
 def _rows(session: Session, assignment: str | None, student: str | None) -> Iterator[Override]:

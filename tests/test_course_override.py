@@ -148,6 +148,7 @@ def test_an_override_the_gradebook_lost_is_shown_as_such(db):
     assert not override.in_effect and override.describe().endswith("[no longer in the gradebook: the submission was graded again]")
 
 
+@pytest.mark.slow  # grades two notebooks and runs four course commands: minutes on a loaded 2-core machine
 def test_instructor_overrides_a_graded_submission_and_every_output_shows_it(tmp_path):
     """Grade two real submissions, override one cell on the command line, then report, export, take it back."""
     from course.notebooks import fill_solution_cells, notebook_bytes, read_notebook, solution_sources
