@@ -148,9 +148,9 @@ def test_an_override_the_gradebook_lost_is_shown_as_such(db):
     assert not override.in_effect and override.describe().endswith("[no longer in the gradebook: the submission was graded again]")
 
 
-@pytest.mark.slow  # grades two notebooks and runs four course commands: minutes on a loaded 2-core machine
+@pytest.mark.slow  # grades two notebooks and runs six course commands: minutes on a loaded 2-core machine
 def test_instructor_overrides_a_graded_submission_and_every_output_shows_it(tmp_path):
-    """Grade two real submissions, override one cell on the command line, then report, export, take it back."""
+    """Grade two real submissions, override a cell on the command line, grade again, report, export, take it back."""
     from course.notebooks import fill_solution_cells, notebook_bytes, read_notebook, solution_sources
 
     root = make_course(tmp_path / "course")
@@ -174,6 +174,9 @@ def test_instructor_overrides_a_graded_submission_and_every_output_shows_it(tmp_
         "test_double": 1.0, "test_double_negative": 1.0, "test_square_sum": 2.0, "test_norm": 2.0, "total": 6.0, "max": 7.0}
     with (root / "grades.csv").open(newline="") as handle:
         assert float(next(r for r in csv.DictReader(handle) if r["student_id"] == BOB)["raw_score"]) == 6.0
+    again = run_course(root, "grade", str(tmp_path / "submissions"), "--timeout", "20", *sandbox)
+    assert again.returncode == 0 and "0 submissions graded, 2 already graded with the same bytes" in again.stdout
+    assert cell_points(root / "reports" / "f1-basics-cells.csv")[BOB]["test_norm"] == 2.0  # the same bytes keep it
 
     assert run_course(root, "report").returncode == 0
     page = (root / "reports" / "f1-basics.md").read_text()
