@@ -64,17 +64,21 @@ def codes_chart(runs: list[dict], save_figure) -> str:
 
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
-        groups.setdefault((run["setting"]["data"], run["train_images"]), []).append(run)
-    keys = sorted(groups, key=lambda k: (k[0] != "mnist5k", k[0], k[1]))
+        groups.setdefault((run["setting"]["data"], run["train_images"], is_variant(run)), []).append(run)
+    keys = sorted(groups, key=lambda k: (k[0] != "mnist5k", k[0], k[1], k[2]))
     figure, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):
+        if key[2]:  # the seed's own settings, for reference
+            for run in groups.get((key[0], key[1], False), []):
+                ax.plot([p["epoch"] for p in run["curve"]], [100 * p["accuracy"] for p in run["curve"]], color="0.7",
+                        linewidth=1, label=f"{run['label']} (seed 004's settings)")
         for run in groups[key]:
             epochs = [0] + [p["epoch"] for p in run["curve"]]
             accuracy = [None] + [100 * p["accuracy"] for p in run["curve"]]
             ax.plot(epochs[1:], accuracy[1:], marker="o", markersize=3, label=run["label"])
         ax.axhline(100 * groups[key][0]["pixel_accuracy"], color="black", linestyle="--", label="pixels")
         data = "MNIST digits (mnist5k)" if key[0] == "mnist5k" else key[0]
-        ax.set_title(f"{data}, {key[1]:,} training images", fontsize=10)
+        ax.set_title(f"{data}, {key[1]:,} training images" + (": variants" if key[2] else ""), fontsize=10)
         ax.set_xscale("log")
         ax.set_xlabel("epochs (batch 1024 unless labelled)")
         ax.set_ylabel("nearest-centroid test accuracy, %")
@@ -83,12 +87,17 @@ def codes_chart(runs: list[dict], save_figure) -> str:
     return save_figure(figure, "codes_vs_pixels")
 
 
-def size_chart(runs: list[dict], save_figure, epoch: int = 60) -> str | None:
+def is_variant(run: dict) -> bool:
+    """A change within the seed's spirit: another weight decay, contrastive weight, code size or batch."""
+    s = run["setting"]
+    return (s["weight_decay"], s["latent_dim"], s["batch_size"]) != (1e-8, 50, 1024) or s["contrastive_weight"] not in (0, 0.01)
+
+
+def size_chart(runs: list[dict], save_figure, epoch: int = 20) -> str | None:
     """Accuracy on codes after ``epoch`` epochs against the training-set size (Fashion-MNIST), pixels as a line."""
     import matplotlib.pyplot as plt
 
-    fashion = [r for r in runs if r["setting"]["data"] == "fashion-mnist" and r["setting"]["batch_size"] == 1024
-               and r["setting"]["weight_decay"] == 1e-8 and r["setting"]["latent_dim"] == 50]
+    fashion = [r for r in runs if r["setting"]["data"] == "fashion-mnist" and not is_variant(r)]
     sizes = sorted({r["train_images"] for r in fashion})
     if len(sizes) < 2:
         return None
