@@ -158,7 +158,7 @@ def run_locally(tasks: list[GradeTask], bundles: dict[str, AssignmentBundle], jo
                 hidden: tuple[str, ...]):
     """Grade the tasks in processes here, ``jobs`` at a time; yields (task, result) as each finishes."""
     unpacked = {name: unpack(bundle, scratch) for name, bundle in bundles.items()}
-    start = forkserver_start(forkserver_context())
+    start = forkserver_start(forkserver_context(scratch.parent))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(run_task, task, unpacked[task.assignment], scratch / task.key, start, hidden): task
                    for task in tasks}

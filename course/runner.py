@@ -122,10 +122,20 @@ def forkserver_start(context) -> Start:
     return start
 
 
-def forkserver_context():
-    """A multiprocessing context whose server imported nbgrader once."""
-    import multiprocessing
+def forkserver_context(short_dir: Path):
+    """A multiprocessing context whose server imported nbgrader once.
 
+    The server listens on a Unix socket in multiprocessing's temporary folder, made under
+    ``short_dir`` (a folder :func:`scratch_root` found short enough) rather than $TMPDIR.
+    """
+    import multiprocessing
+    import multiprocessing.util
+
+    saved, tempfile.tempdir = tempfile.tempdir, str(short_dir)
+    try:
+        multiprocessing.util.get_temp_dir()  # made once per process, and kept
+    finally:
+        tempfile.tempdir = saved
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["course.autograde", "course.execute", "course.submissions", "nbgrader.apps"])
     return context
