@@ -100,9 +100,13 @@ def load(data: str, train_size: int | None):
     """Flat images and labels on the CPU, the training set cut to ``train_size`` (a fixed prefix)."""
     if data == "fashion-mnist":
         splits = load_fashion_mnist(flatten=True, quiet=True)
-    else:
+    else:  # load_mnist reads its choice from COURSE_DATA: set it for the call only
+        before = os.environ.get("COURSE_DATA")
         os.environ["COURSE_DATA"] = data
-        splits = load_mnist(flatten=True, quiet=True)
+        try:
+            splits = load_mnist(flatten=True, quiet=True)
+        finally:
+            os.environ.pop("COURSE_DATA") if before is None else os.environ.__setitem__("COURSE_DATA", before)
     x_train, y_train, x_test, y_test = splits
     return x_train[:train_size], y_train[:train_size], x_test, y_test
 
