@@ -134,16 +134,15 @@ def test_the_import_fills_the_cuda_rows_and_refuses_a_dry_run_by_default(dry_run
 
 @pytest.mark.slow
 def test_a_dry_run_grades_an_example_and_runs_a_notebook(dry_kit, tmp_path):
-    # the grading, fairness and notebook stages through the real course commands, on the CPU (3-4 minutes)
+    # the grading and notebook stages through the real course commands, on the CPU (about 2 minutes; the
+    # fairness stage, `course fairness` with other arguments, took 2.3 minutes more and is left out)
     done = script("run", "--dry-run", "--kit", str(dry_kit), "--out", str(tmp_path),
-                  "--stages", "grading", "fairness", "notebooks-quick", timeout=1200)
+                  "--stages", "grading", "notebooks-quick", timeout=1200)
     result = json.loads((tmp_path / "gpu-results.json").read_text())
     assert done.returncode == 0, json.dumps(result["stages"])
     grading = result["grading"]
     assert grading["exit_code"] == 0 and grading["all_as_expected"], grading["log_tail"]
     assert grading["grades"] == {"example-blank": 0.0}
     assert grading["how"] in ("inside bubblewrap", "--no-sandbox (bubblewrap could not run here)")
-    fairness = result["fairness"]
-    assert fairness["all_full_marks"] and "02-deep-and-spherical" in fairness["report"], fairness["log_tail"]
     (run,) = result["notebooks-quick"]["runs"]
     assert run["notebook"] == "02-deep-and-spherical" and run["train_size"] == 256 and run["metrics"]
