@@ -93,7 +93,7 @@ def is_variant(run: dict) -> bool:
     return (s["weight_decay"], s["latent_dim"], s["batch_size"]) != (1e-8, 50, 1024) or s["contrastive_weight"] not in (0, 0.01)
 
 
-def size_chart(runs: list[dict], save_figure, epoch: int = 20) -> str | None:
+def size_chart(runs: list[dict], save_figure, epoch: int = 10) -> str | None:
     """Accuracy on codes after ``epoch`` epochs against the training-set size (Fashion-MNIST), pixels as a line."""
     import matplotlib.pyplot as plt
 
