@@ -71,12 +71,15 @@ def test_course_grade_and_report_stop_before_grading_with_one_line(tmp_path):
     submissions = tmp_path / "submissions" / "alice" / "f1-basics"
     submissions.mkdir(parents=True)
     (submissions / "f1-basics.ipynb").write_text("{}")
-    for args in (("grade", str(tmp_path / "submissions")), ("report",)):
-        for url in (f"postgresql://grader:secret@127.0.0.1:{closed_port()}/ml101", "mysql://grader@127.0.0.1/ml101"):
-            run = run_course(root, *args, "--db", url, timeout=120)
-            assert run.returncode == 2, run.stdout + run.stderr
-            lines = run.stderr.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("error: ") and "secret" not in lines[0], run.stderr
+    down = f"postgresql://grader:secret@127.0.0.1:{closed_port()}/ml101"
+    no_driver = "mysql://grader@127.0.0.1/ml101"  # MySQL's driver is not installed with the course
+    for args in (("grade", str(tmp_path / "submissions"), "--db", down), ("grade", str(tmp_path / "submissions"),
+                 "--db", no_driver), ("report", "--db", down)):
+        run = run_course(root, *args, timeout=120)
+        assert run.returncode == 2, run.stdout + run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "secret" not in lines[0], run.stderr
+        assert ("cannot reach the database server" if "postgresql" in args[-1] else "pip install") in lines[0]
     assert not (root / "submitted").exists() and not (root / "grades.csv").exists()  # nothing was graded
 
 
