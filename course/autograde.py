@@ -19,6 +19,7 @@ timeouts (:mod:`course.execute`), one torch thread.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -44,11 +45,12 @@ EXECUTION_PROBLEMS = {
 }
 
 
-def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports: str = ""):
+def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports: str = "", checks: dict | None = None):
     """nbgrader configuration for a scratch course at ``scratch`` with the sandboxed Execute.
 
     ``imports``: the release notebook's import statements, which the guard re-binds
-    before every test (see course.execute).
+    before every test (see course.execute); ``checks``: CourseExecute's settings for the
+    hidden checks (folder, notebook, seed, references, where the verdicts go).
     """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
@@ -60,6 +62,8 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
     c.Execute.kernel_name = "python3"
     c.CourseExecute.notebook_timeout = settings.notebook_timeout
     c.CourseExecute.guard_imports = imports
+    for key, value in (checks or {}).items():
+        setattr(c.CourseExecute, key, value)
     c.SandboxKernelManager.policy = policy
     c.SandboxKernelManager.transport = "ipc"  # Unix sockets: TCP would not cross the empty network namespace
     c.SandboxKernelManager.ip = str(Path(policy["runtime"]) / "kernel")
@@ -191,6 +195,19 @@ def execution_problems(notebook) -> list[str]:
     return list(found.values())
 
 
+def checks_settings(bundle: Path, scratch: Path, notebook: str, seed: int, references: str) -> dict:
+    """CourseExecute's settings for the hidden checks of this task (course.checks, course.execute)."""
+    return {"checks_folder": str(bundle / "source"), "checks_notebook": notebook, "checks_seed": seed,
+            "checks_references": references, "verdicts_path": str(scratch / "verdicts.json")}
+
+
+def check_attention(scratch: Path) -> list[str]:
+    """Attention lines for test cells whose hidden checks got no values back."""
+    path = scratch / "verdicts.json"
+    verdicts = json.loads(path.read_text()) if path.exists() else []
+    return [f"{v['message']} (in {v['cell']})" for v in verdicts if v.get("not_run")]
+
+
 def grade_task(task: GradeTask, bundle: Path, scratch: Path, hidden: tuple[str, ...] = ()) -> GradeResult:
     """Grade one submission against the unpacked bundle, in a new scratch course; never raises on bad input.
 
@@ -206,19 +223,21 @@ def grade_task(task: GradeTask, bundle: Path, scratch: Path, hidden: tuple[str, 
     release = read_notebook(bundle / "release" / task.notebook)
     notebook, notes = prepare_submission(notebook, release)
     build_scratch(scratch, bundle, notebook, task.notebook)
+    meta = json.loads((bundle / "bundle.json").read_text()) if (bundle / "bundle.json").exists() else {}
+    checks = checks_settings(bundle, scratch, task.notebook, meta.get("seed", 0), meta.get("references", ""))
     graded = run_nbgrader(replace(result, attention=tuple(notes)), scratch, task.settings, hidden,
-                          imports=release_import_source(release))
-    return finish(graded, start)
+                          imports=release_import_source(release), checks=checks)
+    return finish(replace(graded, attention=(*graded.attention, *check_attention(scratch))), start)
 
 
 def run_nbgrader(result: GradeResult, scratch: Path, settings: GradeSettings, hidden: tuple[str, ...],
-                 imports: str = "") -> GradeResult:
+                 imports: str = "", checks: dict | None = None) -> GradeResult:
     """nbgrader autograde then generate_feedback in the scratch course: ``result`` with what they gave."""
     from nbgrader.apps import NbGraderAPI
 
     ensure_tools_on_path()
     policy = kernel_policy(scratch, settings, hidden)
-    api = NbGraderAPI(config=scratch_config(scratch, settings, policy, imports))
+    api = NbGraderAPI(config=scratch_config(scratch, settings, policy, imports, checks))
     graded = api.autograde(SCRATCH_ASSIGNMENT, SCRATCH_STUDENT, force=True, create=True)
     stem = result.notebook
     autograded = scratch / "autograded" / SCRATCH_STUDENT / SCRATCH_ASSIGNMENT / f"{stem}.ipynb"

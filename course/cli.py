@@ -77,7 +77,8 @@ def request_from(args: argparse.Namespace, submissions: Path, **changes) -> "Gra
     slurm = SlurmOptions(args.slurm_queue, args.slurm_account, args.slurm_walltime, args.slurm_memory)
     values = dict(submissions=submissions, settings=settings_from(args), jobs=args.jobs, db_url=args.db,
                   pattern=getattr(args, "pattern", None), assignment=getattr(args, "assignment", None),
-                  cluster=args.cluster, slurm=slurm, force=args.force, keep_scratch=getattr(args, "keep_scratch", False))
+                  cluster=args.cluster, slurm=slurm, force=args.force, keep_scratch=getattr(args, "keep_scratch", False),
+                  seed=args.seed)
     return GradeRequest(**{**values, **changes})
 
 
@@ -262,6 +263,8 @@ def grade_options(parser: argparse.ArgumentParser, jobs: int = DEFAULT_JOBS) -> 
                         help="CPU seconds per kernel process (default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels without bubblewrap: student code gets your rights (trusted code only)")
+    parser.add_argument("--seed", type=int,
+                        help="seed of the hidden checks' inputs (default: a new one each run, printed at the end)")
     parser.add_argument("--db", help="gradebook database URL (default sqlite:///<course>/gradebook.db)")
     slurm, options = SlurmOptions(), parser.add_argument_group("--cluster slurm")
     options.add_argument("--slurm-queue", help="the partition of the grading jobs")

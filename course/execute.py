@@ -23,16 +23,82 @@ instructor.
 """
 from __future__ import annotations
 
+import ast
+import json
 import time
+from pathlib import Path
+from queue import Empty
 
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from nbclient.util import run_sync
 from traitlets import Bool, Integer, Unicode
 
-from course.notebooks import is_solution_cell
+from course.notebooks import grade_id, is_grade_cell, is_solution_cell
 from course.sandbox import SandboxKernelManager
+
+PROBE_GRACE = 10  # s to wait for a probe's reply after interrupting the kernel
+
+
+class Judging:
+    """For notebook clients (nbclient's and nbgrader's): after a graded test cell, its hidden checks.
+
+    The checks (:class:`course.checks.Judge`) run here, in the grader's process; each of
+    their probes is a silent execute request to the kernel, answered in a user expression.
+    A cell whose checks fail gets an error output (nbgrader then scores it 0); a cell that
+    already shows an error scores 0 anyway and is not checked.
+    """
+
+    judge = None  # a course.checks.Judge, or None: no hidden checks
+    probe_timeout = 60  # s per probe; a student function that runs longer is interrupted
+
+    def judge_cell(self, cell: NotebookNode) -> None:
+        from course.checks import error_output
+
+        name = grade_id(cell)
+        if self.judge is None or not is_grade_cell(cell) or is_solution_cell(cell) or name not in self.judge.cells():
+            return
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return
+        verdict = self.judge.judge(name, self.send_probe)
+        if not verdict.passed:
+            cell.outputs.append(error_output(verdict))
+        self.verdicts.append(verdict)
+
+    def send_probe(self, code: str) -> str | None:
+        """Run probe code in the kernel; the text of its reply expression, or None when none came."""
+        from course.probe import REPLY_NAME
+
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                 user_expressions={"reply": REPLY_NAME})
+        message = run_sync(self.async_probe_reply)(msg_id)
+        content = (message or {}).get("content", {})
+        expression = content.get("user_expressions", {}).get("reply", {}) if content.get("status") == "ok" else {}
+        text = expression.get("data", {}).get("text/plain") if expression.get("status") == "ok" else None
+        try:
+            value = ast.literal_eval(text) if isinstance(text, str) else None
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+        return value if isinstance(value, str) else None
+
+    async def async_probe_reply(self, msg_id: str) -> dict | None:
+        """The kernel's reply to a probe; after ``probe_timeout`` the kernel is interrupted (raises DeadKernelError)."""
+        waited, interrupted = 0.0, False
+        while True:
+            try:
+                message = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.shell_timeout_interval))
+            except Empty:
+                await self._async_check_alive()
+                waited += self.shell_timeout_interval
+                if not interrupted and waited > self.probe_timeout:
+                    await ensure_async(self.km.interrupt_kernel())
+                    interrupted = True
+                elif interrupted and waited > self.probe_timeout + PROBE_GRACE:
+                    return None
+                continue
+            if message["parent_header"].get("msg_id") == msg_id:
+                return None if interrupted else message
 
 NOTEBOOK_TIMEOUT = "NotebookTimeoutError"
 GUARD_ERROR = "GradingStateError"
@@ -47,22 +113,37 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class CourseExecute(Execute):
-    """nbgrader's Execute preprocessor with a whole-notebook limit and dead-kernel handling."""
+class CourseExecute(Judging, Execute):
+    """nbgrader's Execute preprocessor with a whole-notebook limit, dead-kernel handling and hidden checks."""
 
     notebook_timeout = Integer(1800, help="Seconds for the whole notebook (all cells together).").tag(config=True)
     guard = Bool(True, help="Put the kernel's state back before every cell that is not an answer.").tag(config=True)
     guard_imports = Unicode("", help="The release notebook's import statements (re-bound by the guard).").tag(config=True)
+    checks_folder = Unicode("", help="The solved assignment folder whose checks.py judges the test cells.").tag(config=True)
+    checks_notebook = Unicode("", help="The solved notebook's file name in checks_folder.").tag(config=True)
+    checks_seed = Integer(0, help="This grading run's seed for the checks' inputs.").tag(config=True)
+    checks_references = Unicode("", help="The checks' REFERENCES of this run, as JSON.").tag(config=True)
+    verdicts_path = Unicode("", help="Where to write what the checks found (JSON), for the grader.").tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager  # nbgrader's Execute would set its own
         super().__init__(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
+        from course.checks import Judge
+
         self._deadline: float | None = None  # set when the first cell starts: kernel start-up is not counted
         self._stopped: NotebookNode | None = None  # the error every later code cell gets
         self._guarded = False  # the snapshot is taken before the first cell
-        return super().preprocess(nb, resources, km)
+        self.verdicts = []
+        self.probe_timeout = self.timeout or self.probe_timeout  # a probe may take as long as a cell
+        self.judge = (Judge.for_assignment(Path(self.checks_folder), self.checks_notebook, self.checks_seed,
+                                           self.checks_references) if self.checks_folder else None)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self.verdicts_path:
+                Path(self.verdicts_path).write_text(json.dumps([vars(v) for v in self.verdicts]))
 
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
         per_cell = super()._get_timeout(cell)
@@ -90,7 +171,9 @@ class CourseExecute(Execute):
             if problem:  # the state could not be put back: the tests of this cell cannot be trusted
                 cell.outputs = [error_output(GUARD_ERROR, problem)]
                 return cell, self.resources
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            self.judge_cell(cell)
+            return cell, resources
         except DeadKernelError:
             cell.outputs.append(error_output(DEAD_KERNEL, "the kernel died while running this cell"))
             self._stopped = error_output(DEAD_KERNEL, "not run: the kernel died in an earlier cell")

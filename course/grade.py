@@ -21,6 +21,7 @@ The steps, in order (each needs the one before it):
 """
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 import uuid
@@ -59,6 +60,7 @@ class GradeRequest:
     keep_scratch: bool = False
     trusted: bool = False  # the course's own examples: without bubblewrap, warn and grade anyway
     students: tuple[str, ...] = ()  # grade only these students (course regrade)
+    seed: int | None = None  # the hidden checks' inputs; None: a new one for this run
 
 
 @dataclass
@@ -73,6 +75,7 @@ class GradeOutcome:
     error: str | None = None  # set when nothing could be graded at all
     unsandboxed: bool = False
     attention: list[dict] = field(default_factory=list)  # the rows written to reports/attention.csv
+    seed: int = 0  # the hidden checks drew their inputs with this seed
 
     @property
     def status(self) -> int:
@@ -121,9 +124,10 @@ def checked_sandbox(settings: GradeSettings, scratch: Path, hidden: tuple[str, .
     return None, refusal(problem)
 
 
-def build_bundle(config: CourseConfig, assignment: str, scratch: Path) -> AssignmentBundle:
-    """What every submission of ``assignment`` is graded against (nbgrader runs once, here)."""
+def build_bundle(config: CourseConfig, assignment: str, scratch: Path, seed: int = 0) -> AssignmentBundle:
+    """What every submission of ``assignment`` is graded against (nbgrader and the checks' references run once, here)."""
     from course.autograde import prepare_template
+    from course.checks import compute_references, load_checks, reference_namespace
     from course.release import colab_release
 
     folder = scratch / "templates" / assignment
@@ -131,8 +135,12 @@ def build_bundle(config: CourseConfig, assignment: str, scratch: Path) -> Assign
     release = {name: data for name, data in colab_release(config, assignment, folder / "template" / "release" / "assignment").items()
                if name.endswith(".ipynb")}
     source = config.source / assignment
-    files = {p.relative_to(source).as_posix(): p.read_bytes() for p in sorted(source.rglob("*")) if p.is_file()}
-    return AssignmentBundle(assignment, files, release, template_db.read_bytes())
+    files = {p.relative_to(source).as_posix(): p.read_bytes() for p in sorted(source.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts}
+    checks = load_checks(source)
+    references = "" if checks is None else compute_references(
+        checks, reference_namespace(next(source.glob("*.ipynb"))), seed)
+    return AssignmentBundle(assignment, files, release, template_db.read_bytes(), seed, references)
 
 
 def copy_in(config: CourseConfig, submission: Submission) -> None:
@@ -221,7 +229,8 @@ def grade_in(config: CourseConfig, request: GradeRequest, submissions: list[Subm
         outcome.notes += [warning] if warning else []
         outcome.unsandboxed = not settings.sandbox
         assignments = sorted({s.assignment for s in submissions})
-        bundles = {a: build_bundle(config, a, scratch) for a in assignments}
+        outcome.seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+        bundles = {a: build_bundle(config, a, scratch, outcome.seed) for a in assignments}
         for assignment in assignments:
             register_assignment(db_url, config.root, assignment, scratch / "register" / assignment)
         for submission in submissions:
@@ -295,6 +304,8 @@ def summary(config: CourseConfig, outcome: GradeOutcome) -> str:
     lines.append(f"\ngrades:     {config.root / 'grades.csv'}\nper cell:   {config.reports}/<assignment>-cells.csv"
                  f"\nfeedback:   {config.root / 'feedback'}/<student>/<assignment>/"
                  f"\nattention:  {config.reports / 'attention.csv'} (grading logs in {config.reports / 'logs'}/)")
+    if outcome.graded:
+        lines.append(f"hidden checks: inputs drawn with seed {outcome.seed} (course grade --seed {outcome.seed} draws them again)")
     if outcome.unsandboxed:
         lines.append(f"\nwarning: {UNSANDBOXED}")
     return "\n".join(lines)

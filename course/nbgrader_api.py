@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+CHECKS_FILE = "checks.py"  # an assignment's hidden checks (course.checks), next to its solved notebook
 # nbgrader's own closing sentence after a failure: it names no cause.
 WRAPPERS = ("Please see the the above traceback", "Please see the above traceback")
 EXCEPTION_LINE = re.compile(r"^(?:\[ERROR\]\s*)?([\w.]+(?:Error|Exception|Exit|Interrupt))\b(?::\s*(.*))?$")
@@ -62,6 +63,8 @@ def course_config(root: Path, source: str = "source", release: str = "release", 
     config.CourseDirectory.source_directory = source
     config.CourseDirectory.release_directory = release
     config.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    # the hidden checks stay with the solved notebook: never released, never beside a kernel
+    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", CHECKS_FILE]
     return config
 
 

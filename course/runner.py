@@ -14,6 +14,7 @@ checked first: the kernel's Unix sockets live inside them (see course.settings).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -73,6 +74,7 @@ def unpack(bundle: AssignmentBundle, root: Path) -> Path:
         (partial / "release" / name).parent.mkdir(parents=True, exist_ok=True)
         (partial / "release" / name).write_bytes(data)
     (partial / "gradebook.db").write_bytes(bundle.template_db)
+    (partial / "bundle.json").write_text(json.dumps({"seed": bundle.seed, "references": bundle.references}))
     (partial / "ready").write_text(bundle.key)
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -137,7 +139,9 @@ def forkserver_context(short_dir: Path):
     finally:
         tempfile.tempdir = saved
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["course.autograde", "course.execute", "course.submissions", "nbgrader.apps"])
+    # torch and the checks: the grader judges each test cell's hidden checks itself (course.checks)
+    context.set_forkserver_preload(["course.autograde", "course.execute", "course.submissions", "nbgrader.apps",
+                                    "course.checks", "torch"])
     return context
 
 

@@ -35,6 +35,26 @@ FORBIDDEN_NAMES = {
     "os._exit": "ends the kernel",
     "exec": "runs code built as text",
     "eval": "runs code built as text",
+    "get_ipython": "reaches into the notebook's IPython shell (it runs the tests too)",
+    "sys.settrace": "installs a trace function (it sees every line the tests run)",
+    "sys.setprofile": "installs a profile function (it sees every call the tests make)",
+    "sys.addaudithook": "installs an audit hook",
+    "threading.settrace": "installs a trace function in every thread",
+}
+# attributes of IPython's shell and kernel that rewrite or intercept the cells that run after the answer
+SHELL_HOOKS = {
+    "input_transformers_cleanup": "rewrites the code of the cells that run later",
+    "input_transformers_post": "rewrites the code of the cells that run later",
+    "input_transformer_manager": "rewrites the code of the cells that run later",
+    "ast_transformers": "rewrites the code of the cells that run later",
+    "run_cell": "intercepts how cells run",
+    "run_ast_nodes": "intercepts how cells run",
+    "run_code": "intercepts how cells run",
+    "do_execute": "intercepts how the kernel runs code",
+    "execute_request": "intercepts how the kernel runs code",
+    "compile": "intercepts how cells are compiled",
+    "events": "registers callbacks around every cell",
+    "user_expressions": "intercepts what the kernel reports",
 }
 FORBIDDEN_IMPORTS = {
     "subprocess": "runs other programs",
@@ -100,6 +120,10 @@ def call_findings(tree: ast.AST, imported: set[str]) -> list[str]:
         name = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else ""
         if name in FORBIDDEN_NAMES:
             found.append(f"line {node.lineno}: uses `{name}`: {FORBIDDEN_NAMES[name]}")
+        elif isinstance(node, ast.Attribute) and node.attr in SHELL_HOOKS and node.attr != "compile":
+            found.append(f"line {node.lineno}: uses `.{node.attr}`: {SHELL_HOOKS[node.attr]}")
+        elif isinstance(node, ast.Attribute) and node.attr == "compile" and "ipython" in dotted(node).lower():
+            found.append(f"line {node.lineno}: uses `{dotted(node)}`: {SHELL_HOOKS['compile']}")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
             for module in modules:
@@ -108,6 +132,8 @@ def call_findings(tree: ast.AST, imported: set[str]) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         function = dotted(node.func)
+        if function.endswith("events.register"):
+            found.append(f"line {node.lineno}: uses `{function}`: {SHELL_HOOKS['events']}")
         if function in ("setattr", "delattr") and node.args and dotted(node.args[0]).split(".")[0] in imported:
             found.append(f"line {node.lineno}: {function} on `{dotted(node.args[0])}`, an imported module")
         if function.split(".")[-1] in READ_FUNCTIONS and outside_path(node):

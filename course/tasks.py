@@ -66,10 +66,12 @@ class AssignmentBundle:
     source_files: dict[str, bytes]  # the solved assignment folder: relative path -> bytes
     release: dict[str, bytes]  # notebook file name -> the student version (with the Colab cells)
     template_db: bytes  # a gradebook that knows the assignment's cells (nbgrader generate_assignment)
+    seed: int = 0  # this run's seed for the hidden checks' inputs (course.checks)
+    references: str = ""  # the checks' REFERENCES computed with that seed, as JSON
 
     @property
     def key(self) -> str:
-        """What the grades depend on: the solved notebooks and the release (not the gradebook's ids)."""
+        """What the grades depend on: the solved notebooks and the release (not the gradebook's ids, nor the seed)."""
         parts = [f"{k}\0".encode() + v for k, v in sorted({**self.source_files, **self.release}.items())]
         return digest(self.assignment, *parts)
 

@@ -31,6 +31,14 @@ def test_ordinary_answers_are_not_flagged(source):
     ("data = np.load('../../gradebook.db')", "outside the notebook's folder"),
     ("!cat /etc/passwd", "shell"),
     ("import subprocess\nsubprocess.run(['ls'])", "runs other programs"),
+    ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])", "rewrites the code"),
+    ("ip = get_ipython()\nip.ast_transformers.append(Eraser())", "rewrites the code"),
+    ("shell.run_cell = wrapped", "intercepts how cells run"),
+    ("kernel.do_execute = fake", "intercepts how the kernel runs code"),
+    ("shell.events.register('pre_run_cell', spy)", "callbacks around every cell"),
+    ("import sys\nsys.settrace(tracer)", "trace function"),
+    ("import sys\nsys.addaudithook(hook)", "audit hook"),
+    ("import ctypes\nctypes.pythonapi.PyFrame_LocalsToFast", "calls C functions"),
 ])
 def test_tampering_is_flagged_with_a_reason(source, words):
     findings = scan_cell(source, IMPORTED)
