@@ -28,8 +28,10 @@ CODES_RUNS = (
     "--data fashion-mnist --train-size 4000 --epochs 60 --checkpoints 10 20 30",
     "--data fashion-mnist --train-size 15000 --epochs 60 --checkpoints 10 20 30",
     "--data fashion-mnist --epochs 10 --checkpoints 5",
-    # a change within the seed's spirit, on the offline digits: a real weight decay
+    # changes within the seed's spirit, on the offline digits
     "--data mnist5k --epochs 100 --checkpoints 10 30 60 --weight-decay 1e-4",
+    "--data mnist5k --epochs 100 --checkpoints 10 30 60 --contrastive-weights 0.1",
+    "--data mnist5k --epochs 100 --checkpoints 10 30 60 --latent-dim 10 --contrastive-weights 0",
 )
 
 
