@@ -217,14 +217,29 @@ def grading_processes() -> dict[int, dict]:
     return found
 
 
-def kill_workers_grading(kills: dict[str, int], deadline: float) -> list[str]:
-    """SIGKILL the Dask worker process grading a student, as many times as ``kills`` says; who, in order."""
+def is_dask_worker(pid: int, workers: set[int]) -> bool:
+    """Whether ``pid`` is a worker process under one of the test's own ``dask worker`` commands."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return int(stat[3]) in workers and b"python" in command  # stat[3]: the process group, the nanny's session
+
+
+def kill_workers_grading(kills: dict[str, int], workers: set[int], client: subprocess.Popen) -> list[str]:
+    """SIGKILL the Dask worker process grading a student, as many times as ``kills`` says; who, in order.
+
+    It watches until the grading run (``client``) ends: on a loaded machine the Dask workers
+    reach the students in any order, minutes apart.
+    """
     killed, done = set(), []
-    while sum(kills.values()) and time.monotonic() < deadline:
+    while sum(kills.values()) and client.poll() is None:
         for info in grading_processes().values():
-            if kills.get(info["student"]) and info["parent"] not in killed:
-                os.kill(info["parent"], signal.SIGKILL)
-                killed.add(info["parent"])
+            parent = info["parent"]
+            if kills.get(info["student"]) and parent not in killed and is_dask_worker(parent, workers):
+                os.kill(parent, signal.SIGKILL)
+                killed.add(parent)
                 kills[info["student"]] -= 1
                 done.append(info["student"])
         time.sleep(0.2)
@@ -255,7 +270,7 @@ def dask_cluster(tmp_path):
 
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
-        yield address
+        yield address, {process.pid for process in started[1:]}
     finally:
         for process in reversed(started):  # each in its own session: the nanny, its worker, their children
             try:
@@ -282,15 +297,15 @@ def test_dask_grades_each_submission_once_with_the_points_of_jobs_1_when_workers
              f"bomb/{F1}/{F1}.ipynb": submission(released, F1, double=slow + answers(F1)["double"])}
     folder = write_files(tmp_path / "class", files)
     root = fresh_course(released, tmp_path / "on-dask")
+    address, workers = dask_cluster
     env = {**os.environ, "COURSE_DATA": "mnist5k", "PYTHONWARNINGS": "ignore"}
     client = subprocess.Popen([sys.executable, "-m", "course", "--root", str(root), "grade", str(folder),
-                               "--cluster", dask_cluster], cwd=root, env=env, stdout=subprocess.PIPE,
+                               "--cluster", address], cwd=root, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 300
         # the victim's worker dies once (it is graded on another), the bomb's twice (reported, not graded)
-        done = kill_workers_grading({"victim": 1, "bomb": 2}, deadline)
-        stdout, stderr = client.communicate(timeout=600)
+        done = kill_workers_grading({"victim": 1, "bomb": 2}, workers, client)
+        stdout, stderr = client.communicate(timeout=900)
     finally:
         if client.poll() is None:
             os.killpg(client.pid, signal.SIGKILL)
