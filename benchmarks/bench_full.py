@@ -30,12 +30,12 @@ from helpers import evaluate, fit, seed_everything
 from helpers.device import bf16_supported
 
 
-def full_profile_notebooks(names: list[str] | None, timeout: int, threads: int) -> list[dict]:
-    """Each notebook (or those named) with COURSE_PROFILE=full on mnist5k, CPU."""
+def full_profile_notebooks(names: list[str] | None, timeout: int, threads: int, data: str = "mnist5k") -> list[dict]:
+    """Each notebook (or those named) with COURSE_PROFILE=full on ``data``, CPU."""
     paths = [p for p in bench_notebooks.notebooks() if not names or p.parent.name in names]
     os.environ["COURSE_PROFILE"] = "full"
     try:
-        return bench_notebooks.run_set(paths, "mnist5k", "cpu", None, timeout, threads)
+        return bench_notebooks.run_set(paths, data, "cpu", None, timeout, threads)
     finally:
         os.environ.pop("COURSE_PROFILE")
 
@@ -75,14 +75,16 @@ def bf16_comparison(samples: int = 20_000, epochs: int = 3, repeats: int = 2) ->
             "threads": 1, "runs": times}
 
 
-def run(names: list[str] | None = None, bf16: bool = True, timeout: int = 1800, threads: int = 1) -> dict:
-    result = {"machine": machine(), "threads": threads, "profile": "full", "data": "mnist5k"}
+def run(names: list[str] | None = None, bf16: bool = True, timeout: int = 1800, threads: int = 1,
+        data: str = "mnist5k") -> dict:
+    """Saved as bench-full.json (mnist5k, what section 6 reports) or bench-full-<data>.json (other data)."""
+    result = {"machine": machine(), "threads": threads, "profile": "full", "data": data}
     if bf16:
         say("section 6: fit in bf16 against float32 on the CPU")
         result["bf16"] = bf16_comparison()
-    say("section 6: every notebook in the full profile, COURSE_DATA=mnist5k, CPU")
-    result["runs"] = full_profile_notebooks(names, timeout, threads)
-    save("full", result)
+    say(f"section 6: {'every notebook' if not names else ', '.join(names)} in the full profile, COURSE_DATA={data}, CPU")
+    result["runs"] = full_profile_notebooks(names, timeout, threads, data)
+    save("full" if data == "mnist5k" else f"full-{data}", result)
     return result
 
 
@@ -91,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these (default: all four)")
     parser.add_argument("--skip-bf16", action="store_true")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--data", default="mnist5k", help="COURSE_DATA (default mnist5k; fashion-mnist: full size)")
     args = parser.parse_args(argv)
-    run(args.notebooks, not args.skip_bf16, args.timeout)
+    run(args.notebooks, not args.skip_bf16, args.timeout, data=args.data)
     return 0
 
 
