@@ -29,12 +29,13 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
     """Make the course gradebook know the assignment's notebooks and cells (generate_assignment).
 
     Several `course grade` runs may share one gradebook (graders on a PostgreSQL server):
-    registrations take turns under the gradebook's lock, and one whose gradebook already
-    records these very cells and points is skipped.
+    registrations (and the first creation of the gradebook's tables) take turns under the
+    gradebook's lock, and one whose gradebook already records these very cells and points
+    is skipped.
     """
     from course.database import gradebook_lock
     from course.nbgrader_api import course_config, ensure_tools_on_path, generate_assignment
-    from course.registration import already_registered
+    from course.registration import already_registered, create_tables
 
     config = course_config(root, "source_notebooks", str(scratch), db_url)  # the real release/ is `course release`'s
     # nbgrader's Gradebook's own default; with nbgrader's "" the assignment refers to a course
@@ -42,6 +43,7 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
     config.CourseDirectory.course_id = "default_course"
     ensure_tools_on_path()  # a new gradebook's first opening runs `alembic`
     with gradebook_lock(db_url):
+        create_tables(db_url)
         if not already_registered(db_url, root / "source_notebooks" / assignment):
             generate_assignment(config, assignment)
 

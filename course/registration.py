@@ -63,6 +63,22 @@ def source_cells(source_assignment: Path) -> Cells:
     return cells
 
 
+def create_tables(db_url: str) -> None:
+    """nbgrader's tables and the course's own (graded bytes, overrides), where missing.
+
+    Called under the gradebook's lock: two processes creating the same PostgreSQL table
+    at once collide (a duplicate key in the catalogue), so no grading run may be first to
+    create one outside it.
+    """
+    from nbgrader.api import Gradebook
+
+    from course import ledger, overrides
+
+    with Gradebook(db_url) as gb:
+        ledger.ensure_table(gb.engine)
+        overrides.ensure_table(gb.engine)
+
+
 def already_registered(db_url: str, source_assignment: Path) -> bool:
     """True when the gradebook records exactly the cells the source notebooks define."""
     return recorded_cells(db_url, source_assignment.name) == source_cells(source_assignment)
