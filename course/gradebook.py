@@ -34,14 +34,13 @@ def register_assignment(db_url: str, root: Path, assignment: str, scratch: Path)
     is skipped.
     """
     from course.database import gradebook_lock
-    from course.nbgrader_api import course_config, ensure_tools_on_path, generate_assignment
+    from course.nbgrader_api import course_config, generate_assignment
     from course.registration import already_registered, create_tables
 
     config = course_config(root, "source_notebooks", str(scratch), db_url)  # the real release/ is `course release`'s
     # nbgrader's Gradebook's own default; with nbgrader's "" the assignment refers to a course
     # that is never created, which PostgreSQL (enforcing foreign keys, unlike SQLite) refuses
     config.CourseDirectory.course_id = "default_course"
-    ensure_tools_on_path()  # a new gradebook's first opening runs `alembic`
     with gradebook_lock(db_url):
         create_tables(db_url)
         if not already_registered(db_url, root / "source_notebooks" / assignment):

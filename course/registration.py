@@ -21,6 +21,9 @@ def recorded_cells(db_url: str, assignment: str) -> Cells | None:
     """What the gradebook records about the assignment's notebooks; None when it does not know it."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from course.nbgrader_api import ensure_tools_on_path
+
+    ensure_tools_on_path()  # opening a new gradebook runs `alembic`
     with Gradebook(db_url) as gb:
         try:
             record = gb.find_assignment(assignment)
@@ -73,7 +76,9 @@ def create_tables(db_url: str) -> None:
     from nbgrader.api import Gradebook
 
     from course import ledger, overrides
+    from course.nbgrader_api import ensure_tools_on_path
 
+    ensure_tools_on_path()  # opening a new gradebook runs `alembic`
     with Gradebook(db_url) as gb:
         ledger.ensure_table(gb.engine)
         overrides.ensure_table(gb.engine)
