@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common import table
+from common import load, table
 
 NOT_LENT = ("not measured: no GPU was lent to the session that ran this (the kit is prepared and dry-run tested: "
             "`benchmarks/gpu/prepare` here, `benchmarks/gpu/run` there, `run.py --import-gpu`)")
@@ -49,6 +49,41 @@ def meets(value: float | None, seed: float, higher: bool | None) -> str:
     if value is None or higher is None:
         return "—"
     return "yes" if (value >= seed if higher else value <= seed) else "no"
+
+
+FASHION_KEYS = [("04", "accuracy_pixels", "pct"), ("04", "accuracy_latent", "pct"), ("04", "accuracy_contrastive", "pct"),
+                ("01", "kmeans_ae", "acc"), ("03", "kmeans_mu", "acc"), ("03", "kmeans_pixels", "acc"),
+                ("01", "ae_mse_test_mse", "mse"), ("02", "bce_deep_2d", "mse"), ("02", "bce_shallow_2d", "mse"),
+                ("03", "vae_test_loss", "nats")]
+
+
+def fashion_full(results: Path) -> list[str]:
+    """The full profile on full-size Fashion-MNIST (CPU): the notebooks that fit the budget, the rest extrapolated."""
+    fashion = load("full-fashion-mnist", results)
+    lines = ["#### On full-size Fashion-MNIST (60,000 training images, CPU)", ""]
+    runs = (fashion or {}).get("runs", [])
+    rows = [[f"`{r['notebook']}`", f"{r['seconds']:.0f} s", "; ".join(r["failures"]) or "none",
+             ", ".join(f"{k} {fmt(v, k)}" for nb, k, _ in FASHION_KEYS if r["notebook"].startswith(nb)
+                       for v in [r["metrics"].get(k)] if v is not None)] for r in runs]
+    train = load("train", results) or {}
+    cpu = (train.get("devices") or {}).get("cpu") or {}
+    baseline = next((v for v in cpu.get("variants", []) if "warm_epoch_s" in v), None)
+    measured = {r["notebook"] for r in runs}
+    if "04-latent-classifier-contrastive" not in measured and baseline:
+        minutes = 2 * 500 * baseline["warm_epoch_s"] / 60
+        rows.append(["`04-latent-classifier-contrastive`", f"not measured: **extrapolated** {minutes:.0f} min "
+                     f"(2 models x 500 epochs x {baseline['warm_epoch_s']:.2f} s, section 1's warm epoch, 1 thread)",
+                     "—", "—"])
+    for name in ("01-pca-to-autoencoders", "02-deep-and-spherical", "03-variational-autoencoders"):
+        if name not in measured:
+            rows.append([f"`{name}`", "not measured (budget of this session)", "—", "—"])
+    return lines + [
+        "Fashion-MNIST is not MNIST: these numbers do **not** compare with the seeds'; they show that the full "
+        "profile runs on full-size data and what it costs on a CPU (a GPU's job: section 7).",
+        "",
+        table(["notebook", "wall time, full profile", "failed cells", "numbers"], rows),
+        "",
+    ]
 
 
 def codes_runs(results: Path) -> list[dict]:
@@ -169,6 +204,7 @@ def section_full(full: dict | None, results: Path, save_figure) -> str:
                     meets(metric(runs, nb, key), seed, higher)] for label, seed, where, nb, key, higher in TARGETS]),
             "",
         ]
+    lines += fashion_full(results)
     codes = codes_runs(results)
     lines += ["### When do the codes beat the pixels? (seed 004's lesson)", ""]
     if not codes:
