@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -109,6 +110,22 @@ def grading_environment(settings: GradeSettings) -> dict[str, str]:
     elif "CUDA_VISIBLE_DEVICES" in os.environ:
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
+
+
+@contextmanager
+def grader_data(settings: GradeSettings):
+    """This process loads the data the kernels load (the hidden checks evaluate trained models on it)."""
+    keys = ("COURSE_DATA", "COURSE_DATA_DIR", "COURSE_PROFILE")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update({key: grading_environment(settings)[key] for key in keys})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def kernel_policy(scratch: Path, settings: GradeSettings, hidden: tuple[str, ...]) -> dict:
@@ -225,8 +242,9 @@ def grade_task(task: GradeTask, bundle: Path, scratch: Path, hidden: tuple[str, 
     build_scratch(scratch, bundle, notebook, task.notebook)
     meta = json.loads((bundle / "bundle.json").read_text()) if (bundle / "bundle.json").exists() else {}
     checks = checks_settings(bundle, scratch, task.notebook, meta.get("seed", 0), meta.get("references", ""))
-    graded = run_nbgrader(replace(result, attention=tuple(notes)), scratch, task.settings, hidden,
-                          imports=release_import_source(release), checks=checks)
+    with grader_data(task.settings):
+        graded = run_nbgrader(replace(result, attention=tuple(notes)), scratch, task.settings, hidden,
+                              imports=release_import_source(release), checks=checks)
     return finish(replace(graded, attention=(*graded.attention, *check_attention(scratch))), start)
 
 

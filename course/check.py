@@ -2,8 +2,9 @@
 
 Fails (non-zero, naming the notebook) when
 
-- a source notebook has outputs, a duplicate grade id, a graded cell without points, or a
-  test cell that belongs to no exercise (``test_<exercise>...``: partial credit relies on it);
+- a source notebook has outputs, a duplicate grade id, a graded cell without points, a
+  test cell that belongs to no exercise (``test_<exercise>...``: partial credit relies on it)
+  or one that ends in an expression (nbgrader would read its value as partial credit);
 - release/ differs from what ``course release`` would write now (a hand edit, a source
   changed without re-releasing, a missing or stale file);
 - a release notebook contains an nbgrader marker, a line of a solution or a line of a
@@ -42,7 +43,23 @@ def source_problems(path: Path) -> list[str]:
             problems.append(f"{path}: graded cell {name!r} has no points")
         if is_grade_cell(cell) and not is_solution_cell(cell) and exercise_of(name or "", exercises) is None:
             problems.append(f"{path}: test cell {name!r} belongs to no exercise (name it test_<exercise>...)")
+        if is_grade_cell(cell) and not is_solution_cell(cell) and ends_in_value(cell.source):
+            problems.append(f"{path}: test cell {name!r} ends in an expression, whose value nbgrader would take "
+                            "as partial credit: assign it (`_ = ...`)")
     return problems
+
+
+def ends_in_value(source: str) -> bool:
+    """Whether a cell's last statement is an expression (other than a lone docstring)."""
+    import ast
+
+    from course.scan import python_source
+
+    try:
+        body = ast.parse(python_source(source)).body
+    except SyntaxError:
+        return False
+    return bool(body) and isinstance(body[-1], ast.Expr) and not (len(body) == 1 and isinstance(body[-1].value, ast.Constant))
 
 
 def split_lines(notebook: NotebookNode, begin: str, end: str) -> tuple[set[str], set[str]]:

@@ -85,7 +85,8 @@ class Kernel:
         return reply
 
     def run(self, target: str | tuple[RemoteObject, str], *args: Any, device: bool = False, seed: int | None = None,
-            advance: int = 0, no_grad: bool = False, grad: dict | None = None, **kwargs: Any) -> Reply:
+            advance: int = 0, no_grad: bool = False, grad: dict | None = None, patch: dict | None = None,
+            **kwargs: Any) -> Reply:
         """Call a global of the notebook (or a method of a RemoteObject) on these inputs; the whole reply."""
         if isinstance(target, tuple):
             spec, what = {"object": target[0].number, "method": target[1]}, f"{target[0].type}.{target[1]}"
@@ -93,7 +94,7 @@ class Kernel:
             spec, what = target, target
         request = {"op": "call", "target": spec, "args": [encode(a, device) for a in args],
                    "kwargs": {k: encode(v, device) for k, v in kwargs.items()}, "seed": seed, "advance": advance,
-                   "no_grad": no_grad, "grad": grad}
+                   "no_grad": no_grad, "grad": grad, "patch": patch or {}}
         return self.request(request, f"{what}(...)")
 
     def call(self, target: str | tuple[RemoteObject, str], *args: Any, **kwargs: Any) -> Any:
@@ -163,6 +164,24 @@ class Remote:
         return dict(self.run(method, *args, grad=grad).param_grads)
 
 
+# --- inputs only the kernel can make -----------------------------------------------------------
+
+def generator(seed: int, on_kernel_device: bool = True) -> dict:
+    """A fresh ``torch.Generator(device).manual_seed(seed)`` made in the kernel (its DEVICE, or the CPU)."""
+    return {"generator": int(seed), "device": "kernel" if on_kernel_device else "cpu"}
+
+
+def meta(*shape: int, dtype: str = "float32") -> dict:
+    """A tensor on PyTorch's "meta" device (shape, no data): it stands in for a GPU, whose tensors
+    do not mix with ones made on the CPU."""
+    return {"meta": {"shape": list(shape), "dtype": dtype}}
+
+
+def global_value(name: str) -> dict:
+    """The notebook's own global ``name``, passed as an argument as it is."""
+    return {"global": name}
+
+
 # --- what checks compare -------------------------------------------------------------------
 
 def describe(value: Any) -> str:
@@ -214,6 +233,77 @@ def expect_number(value: Any, what: str) -> float:
     if type(value) in (int, float):
         return float(value)
     raise CheckFailed(f"{what} should be a number, but it is {describe(value)}")
+
+
+def expect_close_call(kernel: "Kernel", name: str, args: tuple, expected: Any, what: str, shape: tuple | None = None,
+                      rtol: float = 1e-4, atol: float = 1e-5, hint: str = "", **options: Any) -> Any:
+    """The student's ``name(*args)`` must be a tensor close to ``expected``; returns it."""
+    got = kernel.call(name, *args, **options)
+    return expect_tensor(got, what, shape=tuple(expected.shape) if shape is None else shape, close_to=expected,
+                         rtol=rtol, atol=atol, hint=hint)
+
+
+# --- structure judged by behaviour: the student's weights in the reference architecture -----
+
+MAX_MAPPINGS = 2048  # weight assignments tried before giving up (same-shaped layers are few)
+
+
+def map_weights(reference, state: State, same_behaviour: Callable[[Any], bool]):
+    """The reference module holding the student's parameters, placed so that it behaves as the student's; or None.
+
+    Parameters are matched by shape. Where several have the same shape (two heads of one
+    size, the biases of two hidden layers) every placement is tried, and the one kept is
+    the one under which ``same_behaviour(module)`` holds: the reference architecture with
+    the student's weights computes what the student's module computed. When no placement
+    does (other layers, other activations, other wiring), the structure is not the one
+    the exercise asks for.
+    """
+    import copy
+    import itertools
+    import math as _math
+
+    import torch
+
+    slots = [p for p in reference.parameters()]
+    by_shape: dict[tuple, list[int]] = {}
+    for index, (_, tensor) in enumerate(state.parameters):
+        by_shape.setdefault(tuple(tensor.shape), []).append(index)
+    wanted: dict[tuple, list[int]] = {}
+    for index, slot in enumerate(slots):
+        wanted.setdefault(tuple(slot.shape), []).append(index)
+    if {k: len(v) for k, v in by_shape.items()} != {k: len(v) for k, v in wanted.items()}:
+        return None
+    shapes = sorted(wanted)
+    if _math.prod(_math.factorial(len(wanted[s])) for s in shapes) > MAX_MAPPINGS:
+        return None
+    tensors = state.tensors()
+    for choice in itertools.product(*(itertools.permutations(by_shape[s]) for s in shapes)):
+        candidate = copy.deepcopy(reference)
+        targets = list(candidate.parameters())
+        with torch.no_grad():
+            for shape, order in zip(shapes, choice):
+                for slot, source in zip(wanted[shape], order):
+                    targets[slot].copy_(tensors[source].to(targets[slot].dtype))
+        candidate.eval()
+        with torch.no_grad():
+            try:
+                if same_behaviour(candidate):
+                    return candidate
+            except (RuntimeError, ValueError, TypeError):
+                continue
+    return None
+
+
+def close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Whether two tensors (or tuples of them) have the same shapes and close values."""
+    import torch
+
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b)
+                and all(close(x, y, rtol, atol) for x, y in zip(a, b)))
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
+        return False
+    return bool(torch.allclose(a.detach().double().cpu(), b.detach().double().cpu(), rtol=rtol, atol=atol))
 
 
 # --- the reference: the solved notebook's answers, run in the grader --------------------------

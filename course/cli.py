@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -155,10 +156,13 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
         return 2
     settings = GradeSettings(cell_timeout=args.timeout, data=args.data)
     scope = "every exercise" if args.all else "exercises graded without training (--all for the rest)"
-    print(f"fairness: {', '.join(assignments)}; {scope}; COURSE_DATA={args.data}; {args.jobs} at a time")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    print(f"fairness: {', '.join(assignments)}; {scope}; COURSE_DATA={args.data}; {args.jobs} at a time; "
+          f"hidden checks' seed {seed}")
     start = time.perf_counter()
     outcomes = evaluate_course(config.root, assignments, settings, args.all, args.jobs,
-                               args.catalogue or config.root / "tests" / "answers", print_outcome, tuple(args.kinds))
+                               args.catalogue or config.root / "tests" / "answers", print_outcome, tuple(args.kinds),
+                               seed)
     every_kind = set(args.kinds) == set(ANSWER_KINDS)
     title = (f"Fairness of the grader: COURSE_DATA={args.data}, {'all exercises' if args.all else 'function-level exercises'}"
              + ("" if every_kind else f", only {' and '.join(args.kinds)} answers"))
@@ -304,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     fairness.add_argument("--timeout", type=int, default=GradeSettings().cell_timeout, help="seconds per cell")
     fairness.add_argument("--catalogue", type=Path, help="default: <course>/tests/answers")
     fairness.add_argument("--out", type=Path, help="markdown report (default benchmarks/results/fairness-<data>.md)")
+    fairness.add_argument("--seed", type=int, help="seed of the hidden checks' inputs (default: a new one, printed)")
     from course.export import FORMATS, MISSING
     from course.lms import MATCH_CHOICES
 

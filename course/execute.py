@@ -62,8 +62,8 @@ class Judging:
         if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
             return
         verdict = self.judge.judge(name, self.send_probe)
-        if not verdict.passed:
-            cell.outputs.append(error_output(verdict))
+        if not verdict.passed:  # first: nbgrader reads the first error or value it meets (a value is partial credit)
+            cell.outputs.insert(0, error_output(verdict))
         self.verdicts.append(verdict)
 
     def send_probe(self, code: str) -> str | None:

@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course.autograde import grading_environment
+from course.autograde import grader_data, grading_environment
 from course.dependencies import cell_names, needed_cells
 from course.settings import GradeSettings
 from course.notebooks import exercise_ids, exercise_of, grade_id, grade_points, is_grade_cell, is_solution_cell, read_notebook
@@ -136,9 +136,15 @@ def plans(notebook: NotebookNode) -> dict[str, Plan]:
     return result
 
 
-def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSettings) -> list[NotebookNode]:
-    """Execute the plan's cells with ``source`` in the answer cell; returns the executed cells."""
+def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSettings, judge=None) -> list[NotebookNode]:
+    """Execute the plan's cells with ``source`` in the answer cell, each test cell judged by ``judge``
+    (the assignment's hidden checks, as ``course grade`` judges them); returns the executed cells."""
     from nbclient import NotebookClient
+
+    from course.execute import Judging
+
+    class JudgingClient(Judging, NotebookClient):
+        pass
 
     cells = []
     for index in plan.cells:
@@ -149,9 +155,13 @@ def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSet
         cells.append(cell)
     run = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(notebook.metadata))
     with tempfile.TemporaryDirectory(prefix="fairness-") as workdir:
-        client = NotebookClient(run, timeout=settings.cell_timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": workdir}})
-        client.execute(env={**os.environ, **grading_environment(settings)})
+        client = JudgingClient(run, timeout=settings.cell_timeout, kernel_name="python3", allow_errors=True,
+                               resources={"metadata": {"path": workdir}})
+        client.judge, client.verdicts, client.probe_timeout = judge, [], settings.cell_timeout
+        with client.setup_kernel(env={**os.environ, **grading_environment(settings)}):
+            for index, cell in enumerate(run.cells):
+                client.execute_cell(cell, index)
+                client.judge_cell(cell)
     return run.cells
 
 
@@ -187,12 +197,17 @@ def judge(answer: Answer, points: dict[str, float], max_points: dict[str, float]
     return problems
 
 
-def grade_answer(notebook_path: str, answer: Answer, settings: GradeSettings) -> Outcome:
+def grade_answer(notebook_path: str, answer: Answer, settings: GradeSettings, seed: int = 0) -> Outcome:
     """Grade one answer (a function of plain arguments, so that it runs in a worker process)."""
+    from course.checks import Judge
+
     start = time.monotonic()
-    notebook = read_notebook(Path(notebook_path))
+    path = Path(notebook_path)
+    notebook = read_notebook(path)
     plan = plans(notebook)[answer.exercise]
-    points, max_points = score(run_plan(notebook, plan, answer.source, settings))
+    with grader_data(settings):  # the checks judge trained models on the data the kernel sees
+        hidden_checks = Judge.for_assignment(path.parent, path.name, seed)
+        points, max_points = score(run_plan(notebook, plan, answer.source, settings, hidden_checks))
     problems = judge(answer, points, max_points, exercise_ids(notebook))
     return Outcome(answer, points, max_points, problems, round(time.monotonic() - start, 1))
 
@@ -215,11 +230,12 @@ def select(answers: list[Answer], notebook: NotebookNode, include_training: bool
     return [a for a in answers if include_training or not known[a.exercise].trains]
 
 
-def run(notebook_path: Path, answers: list[Answer], settings: GradeSettings, jobs: int = 1, progress=None) -> list[Outcome]:
+def run(notebook_path: Path, answers: list[Answer], settings: GradeSettings, jobs: int = 1, progress=None,
+        seed: int = 0) -> list[Outcome]:
     """Grade every answer, ``jobs`` at a time; ``progress(outcome)`` is called as each finishes."""
     outcomes = []
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_answer, str(notebook_path), answer, settings) for answer in answers]
+        futures = [pool.submit(grade_answer, str(notebook_path), answer, settings, seed) for answer in answers]
         for future in futures:
             outcome = future.result()
             outcomes.append(outcome)
@@ -273,7 +289,7 @@ def markdown(outcomes: list[Outcome], title: str) -> str:
 
 def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings, include_training: bool,
                     jobs: int, catalogue: Path, progress=None,
-                    kinds: tuple[str, ...] = ANSWER_KINDS) -> list[Outcome]:
+                    kinds: tuple[str, ...] = ANSWER_KINDS, seed: int = 0) -> list[Outcome]:
     """The solution and every catalogued answer of each assignment (of the given kinds), graded and judged."""
     outcomes = []
     for assignment in assignments:
@@ -281,7 +297,7 @@ def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings,
         notebook = read_notebook(path)
         answers = solution_answers(notebook, assignment) + load_catalogue(catalogue, assignment)
         answers = [a for a in select(answers, notebook, include_training) if a.kind in kinds]
-        outcomes += run(path, answers, settings, jobs, progress)
+        outcomes += run(path, answers, settings, jobs, progress, seed)
     return outcomes
 
 

@@ -124,9 +124,10 @@ def checked_sandbox(settings: GradeSettings, scratch: Path, hidden: tuple[str, .
     return None, refusal(problem)
 
 
-def build_bundle(config: CourseConfig, assignment: str, scratch: Path, seed: int = 0) -> AssignmentBundle:
+def build_bundle(config: CourseConfig, assignment: str, scratch: Path, seed: int = 0,
+                 settings: GradeSettings = GradeSettings()) -> AssignmentBundle:
     """What every submission of ``assignment`` is graded against (nbgrader and the checks' references run once, here)."""
-    from course.autograde import prepare_template
+    from course.autograde import grader_data, prepare_template
     from course.checks import compute_references, load_checks, reference_namespace
     from course.release import colab_release
 
@@ -138,8 +139,9 @@ def build_bundle(config: CourseConfig, assignment: str, scratch: Path, seed: int
     files = {p.relative_to(source).as_posix(): p.read_bytes() for p in sorted(source.rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts}
     checks = load_checks(source)
-    references = "" if checks is None else compute_references(
-        checks, reference_namespace(next(source.glob("*.ipynb"))), seed)
+    with grader_data(settings):  # references are computed on the data the kernels see
+        references = "" if checks is None else compute_references(
+            checks, reference_namespace(next(source.glob("*.ipynb"))), seed)
     return AssignmentBundle(assignment, files, release, template_db.read_bytes(), seed, references)
 
 
@@ -230,7 +232,7 @@ def grade_in(config: CourseConfig, request: GradeRequest, submissions: list[Subm
         outcome.unsandboxed = not settings.sandbox
         assignments = sorted({s.assignment for s in submissions})
         outcome.seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
-        bundles = {a: build_bundle(config, a, scratch, outcome.seed) for a in assignments}
+        bundles = {a: build_bundle(config, a, scratch, outcome.seed, settings) for a in assignments}
         for assignment in assignments:
             register_assignment(db_url, config.root, assignment, scratch / "register" / assignment)
         for submission in submissions:

@@ -20,8 +20,10 @@ Requests (JSON objects):
   first), ``"advance"`` (draw that many numbers from torch's global generator first),
   ``"no_grad"``, ``"grad"`` ({"wrt": [argument positions], "params": object id or None,
   "output": index in a returned tuple or None, "reduce": "sum" | "square_mean"}: backward
-  through the result and send the gradients). The reply says which tensor arguments the
-  call changed in place (``"mutated"``).
+  through the result and send the gradients), ``"patch"`` ({name: source of an expression}:
+  the notebook's global ``name`` is that value during the call, e.g. a stand-in for an
+  earlier exercise, so that one mistake does not cost points twice). The reply says which
+  tensor arguments the call changed in place (``"mutated"``).
 - ``{"op": "state", "object": N}``: the parameters and buffers of a module, by name, and
   the type of each submodule.
 - ``{"op": "load", "object": N, "tensors": [...]}``: copy tensors into the module's
@@ -105,6 +107,8 @@ def __course_probe__(request_text):
             return {"tensor": spec}
         if value is None or type(value) in (bool, int, str):
             return value
+        if type(value) is _torch.device:
+            return {"torch_device": str(value)}
         if type(value) is float:
             return value if _math.isfinite(value) else {"float": repr(value)}
         if type(value) is tuple:
@@ -141,8 +145,18 @@ def __course_probe__(request_text):
             _torch.rand(request["advance"])
         if grad and grad.get("params") is not None:
             _objects[grad["params"]].zero_grad(set_to_none=True)
-        with _torch.no_grad() if request.get("no_grad") else _torch.enable_grad():
-            result = function(*args, **kwargs)
+        patches = {name: eval(source, {"torch": _torch, "math": _math}) for name, source in request.get("patch", {}).items()}
+        saved = {name: _ns[name] for name in patches if name in _ns}
+        _ns.update(patches)
+        try:
+            with _torch.no_grad() if request.get("no_grad") else _torch.enable_grad():
+                result = function(*args, **kwargs)
+        finally:
+            for name in patches:
+                if name in saved:
+                    _ns[name] = saved[name]
+                else:
+                    _ns.pop(name, None)
         reply = {"value": encode(result)}
         reply["mutated"] = [i for i, (a, b) in enumerate(zip(args, before))
                             if b is not None and type(a) is _torch.Tensor and not _torch.equal(a.detach(), b)]
@@ -287,6 +301,8 @@ def decode(value: Any) -> Any:
         return RemoteObject(int(value["object"]), str(value.get("type", "")))
     if "missing" in value:
         return Missing(str(value["missing"]))
+    if "torch_device" in value:
+        return str(value["torch_device"])
     return Opaque(str(value.get("opaque", "something")))
 
 
