@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -99,20 +100,23 @@ def shared(released, postgres_server, tmp_path_factory) -> Shared:
     url = postgres_server.create_database("shared")
     folder = tmp_path_factory.mktemp("graders")
     env = {**os.environ, "COURSE_DATA": "mnist5k", "PYTHONWARNINGS": "ignore"}
-    courses, runs = {}, {}
+    courses, classes = {}, {}
     for grader, files in CLASSES.items():
         courses[grader] = grader_course(released, folder / grader)
-        submissions = write_class(folder / f"{grader}-class", {
+        classes[grader] = write_class(folder / f"{grader}-class", {
             f"{name}/{name.split('/')[1]}.ipynb": filled(released, name.split("/")[1], keep) for name, keep in files.items()})
-        runs[grader] = subprocess.Popen(
-            [sys.executable, "-m", "course", "--root", str(courses[grader]), "grade", str(submissions), "--db", url,
-             *GRADE_OPTIONS], cwd=courses[grader], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    runs = {}
     try:
+        for grader, course in courses.items():
+            runs[grader] = subprocess.Popen(
+                [sys.executable, "-m", "course", "--root", str(course), "grade", str(classes[grader]), "--db", url,
+                 *GRADE_OPTIONS], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                start_new_session=True)
         outputs = {grader: process.communicate(timeout=600)[0] for grader, process in runs.items()}
     finally:
         for process in runs.values():
-            if process.poll() is None:
-                process.kill()
+            if process.poll() is None:  # only after a failure: the run and what it started, by its group
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     return Shared(url, courses, outputs, {grader: process.returncode for grader, process in runs.items()})
 
@@ -181,8 +185,10 @@ REGISTER = """
 import sys, time
 from pathlib import Path
 from course.gradebook import register_assignment
-import nbgrader.apps  # imported before the start: the processes then register at the same moment
-url, root, scratch, start = sys.argv[1:]
+# imported before the start, so that the processes register at the same moment
+import course.database, course.nbgrader_api, course.registration, nbgrader.api, nbgrader.apps, psycopg
+url, root, scratch, ready, start = sys.argv[1:]
+Path(ready).touch()
 while not Path(start).exists():
     time.sleep(0.01)
 for assignment in ("f1-basics", "f2-tensors"):
@@ -196,12 +202,17 @@ def test_registrations_started_at_the_same_moment_take_turns(released, postgres_
 
     url = normalized_url(postgres_server.create_database("registrations"))
     start = tmp_path / "start"
-    processes = [subprocess.Popen([sys.executable, "-c", REGISTER, url, str(released), str(tmp_path / f"scratch{i}"),
-                                   str(start)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for i in range(3)]
+    ready = [tmp_path / f"ready{i}" for i in range(3)]
+    processes = []
     try:
-        time.sleep(1)
-        start.touch()
+        for i, flag in enumerate(ready):
+            processes.append(subprocess.Popen([sys.executable, "-c", REGISTER, url, str(released),
+                                               str(tmp_path / f"scratch{i}"), str(flag), str(start)],
+                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        deadline = time.monotonic() + 120
+        while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start.touch()  # all have imported everything: they register at the same moment
         outputs = [process.communicate(timeout=300)[0] for process in processes]
     finally:
         for process in processes:
