@@ -30,13 +30,14 @@ import ast
 import hashlib
 import importlib.util
 import json
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any, Callable
 
-from course.probe import Missing, Opaque, RemoteObject, Reply, decode, encode, parse_reply, probe_code
+from course.probe import Missing, Opaque, RemoteObject, Reply, decode, encode, parse_reply, probe_code, reply_expression
 
 from course.nbgrader_api import CHECKS_FILE  # noqa: E402  (one home: nbgrader is told to leave it out)
 FAILED = "HiddenCheckFailed"  # the error name a failed check writes into its cell
@@ -60,7 +61,7 @@ class StudentError(Exception):
         super().__init__(f"{what} raised {kind}: {message}")
 
 
-Send = Callable[[str], str | None]  # probe code -> the kernel's reply text, or None when none came
+Send = Callable[[str, str], str | None]  # (probe code, reply expression) -> the kernel's reply text, or None
 
 
 class Kernel:
@@ -73,7 +74,8 @@ class Kernel:
     def request(self, request: dict, what: str) -> Reply:
         """Send one probe; the decoded reply (raises NoAnswer, StudentError)."""
         self.probes += 1
-        text = self._send(probe_code(request))
+        nonce = secrets.token_hex(8)
+        text = self._send(probe_code(request, nonce), reply_expression(nonce))
         if text is None:
             raise NoAnswer(f"no answer from the notebook while checking {what}")
         try:

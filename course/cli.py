@@ -87,8 +87,13 @@ def run_grade(config: CourseConfig, request: "GradeRequest") -> int:
     """Grade, printing a table row per submission as it is graded, then the summary."""
     from tqdm import tqdm
 
+    from course.database import checked_url
     from course.grade import TABLE_HEADER, grade, summary, table_row
 
+    _, problem = checked_url(request.db_url, config.db_url)
+    if problem:  # before anything is printed or graded: one line
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     print(TABLE_HEADER)
     with tqdm(desc="grading", unit="notebook", file=sys.stderr) as bar:
         def progress(submission, result) -> None:

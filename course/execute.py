@@ -66,12 +66,10 @@ class Judging:
             cell.outputs.insert(0, error_output(verdict))
         self.verdicts.append(verdict)
 
-    def send_probe(self, code: str) -> str | None:
-        """Run probe code in the kernel; the text of its reply expression, or None when none came."""
-        from course.probe import REPLY_NAME
-
+    def send_probe(self, code: str, expression: str) -> str | None:
+        """Run probe code in the kernel; the value of its reply ``expression``, or None when none came."""
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
-                                 user_expressions={"reply": REPLY_NAME})
+                                 user_expressions={"reply": expression})
         message = run_sync(self.async_probe_reply)(msg_id)
         content = (message or {}).get("content", {})
         expression = content.get("user_expressions", {}).get("reply", {}) if content.get("status") == "ok" else {}

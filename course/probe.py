@@ -201,12 +201,19 @@ def __course_probe__(request_text):
         reply = {"error": [type(error).__name__, str(error)[:500]]}
     return _json.dumps(reply)
 '''
-REPLY_NAME = "__course_reply__"
+def reply_name(nonce: str) -> str:
+    """The variable a probe's reply goes into: new for every probe, so that no reply can be planted or reused."""
+    return f"__course_reply_{nonce}__"
 
 
-def probe_code(request: dict) -> str:
+def probe_code(request: dict, nonce: str) -> str:
     """The code of one probe: the kernel side in full, then the call whose result the reply carries."""
-    return KERNEL_SIDE + f"\n{REPLY_NAME} = __course_probe__({json.dumps(request)!r})\n"
+    return KERNEL_SIDE + f"\n{reply_name(nonce)} = __course_probe__({json.dumps(request)!r})\n"
+
+
+def reply_expression(nonce: str) -> str:
+    """The user expression that reads the reply (and removes it: replies can be megabytes)."""
+    return f"globals().pop({reply_name(nonce)!r}, None)"
 
 
 @dataclass(frozen=True)

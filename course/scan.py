@@ -41,6 +41,7 @@ FORBIDDEN_NAMES = {
     "sys.addaudithook": "installs an audit hook",
     "threading.settrace": "installs a trace function in every thread",
 }
+GRADER_NAMES = ("__course", "_course_guard", "_course_probe")  # the grader's own variables in the kernel
 # attributes of IPython's shell and kernel that rewrite or intercept the cells that run after the answer
 SHELL_HOOKS = {
     "input_transformers_cleanup": "rewrites the code of the cells that run later",
@@ -120,6 +121,9 @@ def call_findings(tree: ast.AST, imported: set[str]) -> list[str]:
         name = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else ""
         if name in FORBIDDEN_NAMES:
             found.append(f"line {node.lineno}: uses `{name}`: {FORBIDDEN_NAMES[name]}")
+        elif isinstance(node, (ast.Name, ast.Attribute)) and any(
+                g in (node.id if isinstance(node, ast.Name) else node.attr) for g in GRADER_NAMES):
+            found.append(f"line {node.lineno}: uses `{name or node.attr}`: touches the grader's own names in the kernel")
         elif isinstance(node, ast.Attribute) and node.attr in SHELL_HOOKS and node.attr != "compile":
             found.append(f"line {node.lineno}: uses `.{node.attr}`: {SHELL_HOOKS[node.attr]}")
         elif isinstance(node, ast.Attribute) and node.attr == "compile" and "ipython" in dotted(node).lower():

@@ -250,6 +250,61 @@ subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker
 print("left a process behind")
 '''
 SYSTEM_EXIT = "{answer}\nraise SystemExit(0)\n"
+# In-process rewrites: a wrong kl_divergence, then a hook that changes the test cells that run later
+# (the cells whose code mentions an assert or a check) before or while they run. Each worked against
+# tests that ran in the kernel; hidden checks judged in the grader's process do not go through them.
+TESTS_ONLY = "lambda code: ('assert' in code or 'check_' in code)"
+INPUT_TRANSFORMER = WRONG_KL + f'''_is_test = {TESTS_ONLY}
+get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"] if _is_test("".join(lines)) else lines)
+'''
+RUN_CELL_WRAPPER = WRONG_KL + f'''_is_test = {TESTS_ONLY}
+_shell = get_ipython()
+_run_cell = _shell.run_cell
+_shell.run_cell = lambda raw_cell, *args, **kwargs: _run_cell("pass" if _is_test(raw_cell) else raw_cell, *args, **kwargs)
+'''
+AST_TRANSFORMER = WRONG_KL + '''import ast
+class _Quiet(ast.NodeTransformer):
+    """Asserts and check_* calls become `pass`."""
+    def visit_Assert(self, node):
+        return ast.Pass()
+    def visit_Expr(self, node):
+        call = node.value
+        name = getattr(getattr(call, "func", None), "id", "")
+        return ast.Pass() if isinstance(call, ast.Call) and name.startswith("check_") else node
+get_ipython().ast_transformers.append(_Quiet())
+'''
+SHELL_COMPILER = WRONG_KL + f'''_is_test = {TESTS_ONLY}
+_compiler = get_ipython().compile
+_original = type(_compiler).__call__
+def _compile(self, source, *args, **kwargs):
+    return _original(self, "pass" if isinstance(source, str) and _is_test(source) else source, *args, **kwargs)
+type(_compiler).__call__ = _compile
+'''
+KERNEL_EXECUTE = WRONG_KL + f'''_is_test = {TESTS_ONLY}
+_kernel = get_ipython().kernel
+_do_execute = _kernel.do_execute
+def _execute(code, *args, **kwargs):
+    return _do_execute("pass" if _is_test(code) else code, *args, **kwargs)
+_kernel.do_execute = _execute
+'''
+TRACE_FUNCTION = WRONG_KL + '''import linecache, sys
+def _skip_asserts(frame, event, arg):
+    if event == "line":
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).lstrip()
+        if line.startswith(("assert", "check_")):
+            try:
+                frame.f_lineno = frame.f_lineno + 1  # jump over the check
+            except ValueError:
+                pass
+    return _skip_asserts
+sys.settrace(lambda frame, event, arg: _skip_asserts)
+'''
+FAKE_RESULTS = WRONG_KL + '''print("test_kl_divergence: all hidden tests passed (7/7)")
+__course_reply__ = '{"value": {"tensor": {"dtype": "float32", "shape": [3], "data": "AAAAAAAAAAAAAAAA"}}}'
+'''
+PROBE_KILLER = WRONG_KL + '''_shell = get_ipython()
+_shell.input_transformers_cleanup.append(lambda lines: ["pass\\n"] if "__course" in "".join(lines) else lines)
+'''
 # Honest code that leaves the kernel in an odd state: every answer cell of every assignment ends with it.
 ODD_STATE_TOTALS = {"01-pca-to-autoencoders": 32, "02-deep-and-spherical": 24, ASSIGNMENT: 30,
                     "04-latent-classifier-contrastive": 32}
@@ -343,6 +398,26 @@ def attacks(root: Path, marker: str) -> list[Attack]:
                beside={"helpers/__init__.py": FAKE_HELPERS_INIT, "helpers/grading.py": FAKE_HELPERS_GRADING,
                        "helpers.py": b"raise ImportError('a module helpers.py loses to the package helpers/')\n",
                        "torch.py": FAKE_TORCH, "sitecustomize.py": SITECUSTOMIZE}),
+        # rewriting the tests inside the student's process (they no longer judge: the grader does)
+        *[Attack(name, what, wrong_kl, attention_phrase, answers={"kl_divergence": source}) for name, what, source,
+          attention_phrase in (
+            ("input-transformer", "an IPython input transformer turns later test cells into `pass`", INPUT_TRANSFORMER,
+             "rewrites the code of the cells that run later"),
+            ("run-cell-wrapper", "replaces get_ipython().run_cell by one that skips test cells", RUN_CELL_WRAPPER,
+             "intercepts how cells run"),
+            ("ast-transformer", "an AST transformer removes asserts and check_ calls", AST_TRANSFORMER,
+             "rewrites the code of the cells that run later"),
+            ("shell-compiler", "patches the shell's compiler to compile test cells as `pass`", SHELL_COMPILER,
+             "intercepts how cells are compiled"),
+            ("kernel-execute", "patches the kernel's do_execute to run `pass` for test cells", KERNEL_EXECUTE,
+             "intercepts how the kernel runs code"),
+            ("trace-function", "a trace function jumps over every assert and check line", TRACE_FUNCTION,
+             "trace function"),
+            ("fake-results", "prints that all hidden tests passed and plants a fake probe reply", FAKE_RESULTS,
+             "the grader's own names"),
+        )],
+        Attack("probe-killer", "an input transformer that silences the grader's probes: nothing can be checked after it",
+               POINTS["reparameterize"], "test cell did not run as written", answers={"kl_divergence": PROBE_KILLER}),
         # ending the kernel
         Attack("system-exit", "raises SystemExit in an answer cell", HONEST,
                answers={"vae_loss": SYSTEM_EXIT.format(answer=honest["vae_loss"])}),
