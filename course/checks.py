@@ -110,6 +110,10 @@ class Kernel:
             raise CheckFailed(f"{name}(...) should make a torch.nn.Module, but gave {describe(made)}")
         return Remote(self, made)
 
+    def define(self, source: str, what: str) -> None:
+        """Run the grader's own ``source`` in the notebook's namespace (stand-ins that later cells use)."""
+        self.request({"op": "define", "source": source}, what)
+
     def get(self, name: str) -> Any:
         """A global of the notebook: a value, or a Remote for a module."""
         value = self.request({"op": "get", "name": name}, name).value

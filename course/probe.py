@@ -29,6 +29,9 @@ Requests (JSON objects):
 - ``{"op": "load", "object": N, "tensors": [...]}``: copy tensors into the module's
   parameters, in the order ``parameters()`` gives them (shapes must match).
 - ``{"op": "get", "name": X}``: the value of a global of the notebook.
+- ``{"op": "define", "source": S}``: run the grader's own code S in the notebook's namespace,
+  for what the cells after a test cell build on (a stand-in for an exercise that later
+  training cells use, as a hidden test once did in the kernel). The reply has no value.
 
 Values: tensors ``{"tensor": {...}}`` (meta tensors without data), ``{"tuple": [...]}``,
 ``{"list": [...]}``, ``{"dict": {...}}``, ``{"float": "nan"}`` for non-finite floats,
@@ -195,6 +198,9 @@ def __course_probe__(request_text):
             reply = state(request)
         elif operation == "load":
             reply = load(request)
+        elif operation == "define":
+            exec(request["source"], _ns)
+            reply = {"value": None}
         else:
             reply = {"value": encode(_ns[request["name"]]) if request["name"] in _ns else {"missing": request["name"]}}
     except BaseException as error:  # the student's code raised (or was interrupted): say what, to the grader

@@ -178,3 +178,36 @@ def test_checks_draw_other_inputs_in_another_run(tmp_path):
     again = torch.randn(3, generator=cell_generator(1, "test_square/square_values"))
     other = torch.randn(3, generator=cell_generator(2, "test_square/square_values"))
     assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+STAND_IN_CHECKS = '''
+from course.checks import expect
+
+def increment_values(kernel, ref, rng, refs):
+    right = kernel.call("increment", 2) == 3
+    if not right:  # the cells after this one build on increment: they get the solution instead
+        kernel.define("def increment(x):\\n    return x + 1", "a stand-in for increment")
+    expect(right, "increment(2) should be 3")
+
+CHECKS = {"test_increment": [increment_values]}
+'''
+
+
+def test_a_check_leaves_a_stand_in_for_the_cells_after_it(tmp_path):
+    """A wrong answer loses its own test's points; a later cell that builds on it runs on the grader's stand-in."""
+    from course.fairness import Plan, run_plan
+
+    folder = tmp_path / "assignment"
+    folder.mkdir()
+    (folder / "checks.py").write_text(STAND_IN_CHECKS)
+    cells = [cell("def increment(x):\n    return x + 1", "increment", solution=True),
+             cell('"""increment"""\nassert isinstance(increment(0), int)', "test_increment"),
+             cell("total = increment(1) + increment(2)"),  # 7 with the wrong answer below, 5 with the stand-in
+             cell('"""total"""\nassert total == 5, total', "test_total")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(folder / "solved.ipynb"))
+    judge = Judge.for_assignment(folder, "solved.ipynb", 0)
+    ran = run_plan(nbformat.v4.new_notebook(cells=cells), Plan("increment", (0, 1, 2, 3), 0, (), False),
+                   "def increment(x):\n    return x + 2", GradeSettings(cell_timeout=60), judge)
+    errors = {c.metadata["nbgrader"]["grade_id"]: [o.get("ename") for o in c.outputs if o.get("output_type") == "error"]
+              for c in ran if c.metadata.get("nbgrader", {}).get("grade", False)}
+    assert errors == {"test_increment": ["HiddenCheckFailed"], "test_total": []}
