@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from course import feedback
 from course.nbgrader_api import NbgraderFailed, api_log, course_config, ensure_tools_on_path, generate_assignment
 from course.notebooks import read_notebook
 from course.settings import GradeSettings
@@ -71,6 +72,7 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
     c.SandboxKernelManager.connection_file = str(Path(policy["runtime"]) / "kernel.json")
     steps = Autograde.class_traits()["autograde_preprocessors"].default()
     c.Autograde.autograde_preprocessors = [CourseExecute if step is Execute else step for step in steps]
+    feedback.configure(c, settings.feedback)
     return c
 
 

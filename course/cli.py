@@ -24,6 +24,7 @@ from course.cluster import SlurmOptions
 from course.config import CourseConfig, load_config
 from course.database import checked_url
 from course.fairness import ANSWER_KINDS
+from course.feedback import FEEDBACK_CHOICES
 from course.settings import DEFAULT_JOBS, DEVICES, GradeSettings
 
 
@@ -67,7 +68,8 @@ def cmd_check(config: CourseConfig, args: argparse.Namespace) -> int:
 def settings_from(args: argparse.Namespace) -> GradeSettings:
     return GradeSettings(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, threads=args.threads,
                          data=args.data, memory_gib=args.memory, max_processes=args.max_processes,
-                         disk_mib=args.disk, cpu_seconds=args.cpu_time, sandbox=not args.no_sandbox, device=args.device)
+                         disk_mib=args.disk, cpu_seconds=args.cpu_time, sandbox=not args.no_sandbox, device=args.device,
+                         feedback=args.feedback)
 
 
 def request_from(args: argparse.Namespace, submissions: Path, **changes) -> "GradeRequest":
@@ -272,6 +274,10 @@ def grade_options(parser: argparse.ArgumentParser, jobs: int = DEFAULT_JOBS) -> 
                         help="CPU seconds per kernel process (default %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels without bubblewrap: student code gets your rights (trusted code only)")
+    parser.add_argument("--feedback", choices=FEEDBACK_CHOICES, default=defaults.feedback,
+                        help="visible (default): the students' feedback shows their answers, the visible tests, the "
+                             "points and each failure's message, never a hidden test's code; full: nbgrader's own "
+                             "feedback, hidden tests and tracebacks included (do not hand that out)")
     parser.add_argument("--seed", type=int,
                         help="seed of the hidden checks' inputs (default: a new one each run, printed at the end)")
     parser.add_argument("--db", help="gradebook database URL (default sqlite:///<course>/gradebook.db)")

@@ -9,13 +9,15 @@ exercise's answer cell, starting with a header
 
 (``# alternative: ...`` for a correct answer written differently from the solution;
 ``# breaks:`` lists the grade cells a wrong answer must fail, by default all of its
-exercise's). Each answer is graded through the same graded cells nbgrader runs, with the
+exercise's; ``# keeps:`` the cells of its own exercise it must still pass: where a stated
+edge case has a cell of its own, an answer that misses only the edge case keeps the points
+of its right core). Each answer is graded through the same graded cells nbgrader runs, with the
 same scoring (``nbgrader.utils.determine_grade``: an error or anything on stderr scores 0)
 and the kernel settings of ``course grade`` (one thread, the offline data, the
 NBGRADER_EXECUTION variable). Expected outcomes:
 
 - a wrong answer scores 0 in every cell it breaks, and keeps full points in the test cells
-  of every other exercise;
+  of every other exercise and in those it declares it keeps;
 - an alternative, like the solution itself, keeps full points everywhere.
 
 Grading one answer does not need the whole notebook: :mod:`course.dependencies` picks
@@ -48,6 +50,7 @@ KINDS = ("wrong", "alternative")
 ANSWER_KINDS = ("solution", *KINDS)  # the solution is graded like any catalogued answer
 HEADER = re.compile(r"^#\s*(wrong|alternative):\s*(.+)$")
 BREAKS = re.compile(r"^#\s*breaks:\s*(.+)$")
+KEEPS = re.compile(r"^#\s*keeps:\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Answer:
     description: str
     source: str
     breaks: tuple[str, ...] = ()  # grade ids a wrong answer must fail; empty: all of its exercise's
+    keeps: tuple[str, ...] = ()  # grade ids of its own exercise a wrong answer must still pass (partial credit)
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,13 @@ def parse_answer(path: Path, assignment: str, exercise: str) -> Answer:
     header = HEADER.match(lines[0]) if lines else None
     if header is None:
         raise ValueError(f"{path}: the first line must be '# wrong: ...' or '# alternative: ...'")
-    breaks = next((BREAKS.match(line) for line in lines[1:3] if BREAKS.match(line)), None)
+    breaks = next((BREAKS.match(line) for line in lines[1:4] if BREAKS.match(line)), None)
+    keeps = next((KEEPS.match(line) for line in lines[1:4] if KEEPS.match(line)), None)
     return Answer(
         assignment=assignment, exercise=exercise, kind=header.group(1), name=path.stem,
         description=header.group(2).strip(), source=text,
         breaks=tuple(b.strip() for b in breaks.group(1).split(",")) if breaks else (),
+        keeps=tuple(k.strip() for k in keeps.group(1).split(",")) if keeps else (),
     )
 
 
@@ -182,9 +188,9 @@ def judge(answer: Answer, points: dict[str, float], max_points: dict[str, float]
     problems = []
     own = [t for t in points if exercise_of(t, exercises) == answer.exercise]
     broken = set(answer.breaks or own) if answer.kind == "wrong" else set()
-    unknown = broken - set(points)
+    unknown = (broken | set(answer.keeps)) - set(points)
     if unknown:
-        problems.append(f"declares it breaks {', '.join(sorted(unknown))}, which do not test this exercise")
+        problems.append(f"declares it breaks or keeps {', '.join(sorted(unknown))}, which do not test this exercise")
     for test, scored in points.items():
         if test in broken and scored > 0:
             problems.append(f"{test} gave {scored:g} of {max_points[test]:g} points to a wrong answer")
@@ -192,6 +198,9 @@ def judge(answer: Answer, points: dict[str, float], max_points: dict[str, float]
             problems.append(f"{test} (another exercise) gave {scored:g} of {max_points[test]:g}")
         elif answer.kind != "wrong" and scored < max_points[test]:
             problems.append(f"{test} gave {scored:g} of {max_points[test]:g} points to a correct answer")
+        elif test in answer.keeps and scored < max_points[test]:
+            problems.append(f"{test} gave {scored:g} of {max_points[test]:g}: the answer's core is right, "
+                            "it should keep these points")
     if answer.kind == "wrong" and not own:
         problems.append("no grade cell tests this exercise")
     return problems

@@ -66,6 +66,7 @@ def unpack(bundle: AssignmentBundle, root: Path) -> Path:
     folder = root / "bundles" / bundle.key
     if (folder / "ready").exists():
         return folder
+    root.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix="unpacking-", dir=root))
     for relative, data in bundle.source_files.items():
         (partial / "source" / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ class GradeSettings:
     cpu_seconds: int = 3600  # CPU time per kernel process; mnist5k notebooks use < 2 min, full data < 15
     sandbox: bool = True  # False: no bubblewrap even when installed (not recommended)
     device: str = DEFAULT_DEVICE  # COURSE_DEVICE in the kernel: "cpu" hides every GPU from it
+    feedback: str = "visible"  # "visible": no hidden test code in the feedback (course.feedback); "full": nbgrader's
 
     @property
     def worker_timeout(self) -> float:

@@ -134,8 +134,33 @@ def restore_metadata(submission: NotebookNode, release: NotebookNode) -> tuple[N
     return repaired, notes
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def normalise_widget_state(notebook: NotebookNode) -> NotebookNode:
+    """A copy whose saved widget state has the shape nbconvert reads (``{"state": {...}, ...}``).
+
+    Notebooks saved by Colab keep the widget models (our training progress bars) directly
+    under ``metadata.widgets[WIDGET_STATE]``, without the ``state`` key; nbconvert then fails
+    on ``KeyError: 'state'`` while rendering the feedback (jupyter/nbconvert#1731,
+    googlecolab/colabtools#4559). Models are wrapped as nbformat expects; anything else
+    there that is not a mapping is dropped. The student's own file is never changed.
+    """
+    repaired = copy.deepcopy(notebook)
+    widgets = repaired.metadata.get("widgets")
+    if widgets is None:
+        return repaired
+    state = widgets.get(WIDGET_STATE) if isinstance(widgets, dict) else None
+    if not isinstance(state, dict):
+        del repaired.metadata["widgets"]
+    elif not isinstance(state.get("state"), dict):
+        widgets[WIDGET_STATE] = {"state": dict(state), "version_major": 2, "version_minor": 0}
+    return repaired
+
+
 def prepare_submission(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNode, list[str]]:
     """The notebook to hand to nbgrader, and the reasons it needs the instructor's attention."""
+    submission = normalise_widget_state(submission)
     submission, notes = restore_metadata(submission, release)
     edited = edited_tests(submission, release)
     if edited:

@@ -99,3 +99,34 @@ def test_every_test_cell_belongs_to_an_exercise_with_points(assignment):
     assert exercises
     for test_id, points in grade_points(notebook).items():
         assert exercise_of(test_id, exercises) is not None and points > 0, test_id
+
+
+def hidden_lines(assignment: str) -> set[str]:
+    """The lines of the assignment's hidden checks and of any hidden block left in its notebook that students
+    never see (not trivial ones, and not the ones the release shows anyway, such as a shared hint)."""
+    folder = REPO / "source_notebooks" / assignment
+    text = (folder / "checks.py").read_text() if (folder / "checks.py").exists() else ""
+    cells = json.loads((folder / f"{assignment}.ipynb").read_text())["cells"]
+    text += "\n".join(re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS",
+                                 "\n".join("".join(c["source"]) for c in cells), re.S))
+    release = (REPO / "release" / assignment / f"{assignment}.ipynb").read_text()
+    shown = {line.strip() for c in json.loads(release)["cells"] for line in "".join(c["source"]).splitlines()}
+    return {line.strip() for line in text.splitlines()
+            if len(line.strip()) > 20 and not line.strip().startswith("#") and line.strip() not in shown}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_feedback_shows_the_visible_tests_and_not_one_hidden_line(graded, assignment, kind):
+    import html
+
+    page = (graded / "feedback" / f"example-{kind}" / assignment / f"{assignment}.html").read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))  # what a student reads, without the highlighting spans
+    assert [line for line in hidden_lines(assignment) if line in text] == []
+    release = json.loads((REPO / "release" / assignment / f"{assignment}.ipynb").read_text())["cells"]
+    visible = ["".join(c["source"]).splitlines()[-1].strip() for c in release
+               if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")]
+    assert all(line in text for line in visible)
+    if kind == "complete":
+        points = cell_points(graded / "reports" / f"{assignment}-cells.csv")["example-complete"]
+        assert f"Score: {points['max']:.1f} / {points['max']:.1f}" in text

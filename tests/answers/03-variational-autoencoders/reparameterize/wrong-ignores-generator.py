@@ -1,5 +1,6 @@
 # wrong: draws the noise with randn_like and ignores the generator (draws not reproducible)
-# breaks: test_reparameterize
+# breaks: test_reparameterize_generator_device
+# keeps: test_reparameterize, test_reparameterize_gradients
 def reparameterize(
     mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
 ) -> torch.Tensor:
