@@ -1,4 +1,6 @@
 # wrong: treats logvar as the standard deviation itself (z = mu + eps * logvar)
+# breaks: test_reparameterize, test_reparameterize_gradients
+# keeps: test_reparameterize_generator_device
 def reparameterize(
     mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
 ) -> torch.Tensor:

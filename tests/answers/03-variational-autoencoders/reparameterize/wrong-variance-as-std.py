@@ -1,4 +1,6 @@
 # wrong: scales the noise by the variance exp(logvar) instead of the standard deviation exp(0.5 * logvar)
+# breaks: test_reparameterize, test_reparameterize_gradients
+# keeps: test_reparameterize_generator_device
 def reparameterize(
     mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
 ) -> torch.Tensor:
