@@ -16,7 +16,7 @@ help:
 	@echo "make test      run the test suite (COURSE_DATA=mnist5k, CPU is enough; under 30 min on 2 cores)"
 	@echo "make test-fast the same without the tests marked slow (a quick loop while you work)"
 	@echo "make lab       open JupyterLab with the course installed"
-	@echo "make bench     speed, grading and model-quality benchmarks -> benchmarks/RESULTS.md (~25 min; BENCH_ARGS=--quick)"
+	@echo "make bench     speed, grading, model-quality and full-profile benchmarks -> benchmarks/RESULTS.md (about an hour on 2 cores; BENCH_ARGS=--quick)"
 	@echo "make fairness  grade the whole catalogue of right and wrong answers (slow)"
 
 $(PY):
@@ -60,7 +60,7 @@ test-fast: install sysdeps
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=release
 
-# Sections 1-5 of benchmarks/RESULTS.md and its charts, in under 30 minutes on 2 cores.
+# The sections of benchmarks/RESULTS.md and its charts (about an hour on 2 cores; the full profile is most of it).
 # BENCH_ARGS=--quick for a smoke run, BENCH_ARGS="--sections grading" for one section.
 bench: install sysdeps
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -161,7 +161,7 @@ def cmd_fairness(config: CourseConfig, args: argparse.Namespace) -> int:
     assignments = chosen_assignments(config, args)
     if assignments is None:
         return 2
-    settings = GradeSettings(cell_timeout=args.timeout, data=args.data)
+    settings = GradeSettings(cell_timeout=args.timeout, data=args.data, device=args.device)
     scope = "every exercise" if args.all else "exercises graded without training (--all for the rest)"
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     print(f"fairness: {', '.join(assignments)}; {scope}; COURSE_DATA={args.data}; {args.jobs} at a time; "
@@ -320,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     fairness.add_argument("--catalogue", type=Path, help="default: <course>/tests/answers")
     fairness.add_argument("--out", type=Path, help="markdown report (default benchmarks/results/fairness-<data>.md)")
     fairness.add_argument("--seed", type=int, help="seed of the hidden checks' inputs (default: a new one, printed)")
+    fairness.add_argument("--device", choices=DEVICES, default=GradeSettings().device,
+                          help="where the kernels compute (default %(default)s, as course grade)")
     from course.export import FORMATS, MISSING
     from course.lms import MATCH_CHOICES
 

@@ -141,6 +141,11 @@ def test_a_second_run_grades_only_new_bytes_and_force_grades_everything_again(re
     assert graded_counts(again.stdout) == (1, 1) and again.returncode == 0
     assert cell_points(root / "reports" / f"{F1}-cells.csv")["bo"]["total"] == 7
     assert graded_counts(run_course(root, "grade", str(folder), "--force", "--jobs", "2").stdout) == (2, 0)
+    regraded = run_course(root, "regrade", "bo", F1)  # one submission again, from its copy in submitted/
+    assert regraded.returncode == 0 and graded_counts(regraded.stdout) == (1, 0)
+    assert cell_points(root / "reports" / f"{F1}-cells.csv")["bo"]["total"] == 7
+    missing = run_course(root, "regrade", "nobody", F1)
+    assert missing.returncode == 2 and "no submission of f1-basics by 'nobody'" in missing.stderr
 
 
 def ledger_rows(root: Path) -> int:
