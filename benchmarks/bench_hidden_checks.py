@@ -67,6 +67,8 @@ def course(python: Path, root: Path, *args: str, log: Path) -> tuple[int, float]
     with open(log, "w") as out:
         done = subprocess.run([str(python), "-m", "course", "--root", str(root), *args], cwd=root.parent, stdout=out,
                               stderr=subprocess.STDOUT, env={**os.environ, "COURSE_DATA": "mnist5k"})
+    if done.returncode not in (0, 1):  # 1: something needs attention, as the red team does
+        raise RuntimeError(f"course {' '.join(args[:1])} failed ({done.returncode}):\n{log.read_text()[-3000:]}")
     return done.returncode, time.perf_counter() - start
 
 
@@ -91,7 +93,7 @@ def red_team(pythons: dict[str, Path], codes: dict[str, Path], scratch: Path) ->
 
     outcome = {"expected": {}, "points": {}, "told": {}}
     for side, python in pythons.items():
-        root = course_copy(codes[side], scratch / f"redteam-{side}" / "course")
+        root = course_copy(codes[side], scratch / f"redteam-{side}" / "course-root")  # not "course": python -m course
         chosen = [a for a in attacks(root, "bench") if a.student in FAMILY]
         for attack in chosen:
             outcome["expected"][attack.student] = attack.total
@@ -112,7 +114,7 @@ def examples_time(pythons: dict[str, Path], codes: dict[str, Path], scratch: Pat
     points: dict[str, dict] = {}
     for round_ in range(rounds):
         for side, python in pythons.items():
-            root = course_copy(codes[side], scratch / f"examples-{side}-{round_}" / "course")
+            root = course_copy(codes[side], scratch / f"examples-{side}-{round_}" / "course-root")
             course(python, root, "examples", "--out", str(root.parent / "examples"), log=scratch / "examples.log")
             say(f"  examples, {side}, round {round_ + 1}: grading 12 submissions")
             status, elapsed = course(python, root, "grade", str(root.parent / "examples"), "--jobs", "2",
