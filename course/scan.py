@@ -126,8 +126,8 @@ def call_findings(tree: ast.AST, imported: set[str]) -> list[str]:
             found.append(f"line {node.lineno}: uses `{name or node.attr}`: touches the grader's own names in the kernel")
         elif isinstance(node, ast.Attribute) and node.attr in SHELL_HOOKS and node.attr != "compile":
             found.append(f"line {node.lineno}: uses `.{node.attr}`: {SHELL_HOOKS[node.attr]}")
-        elif isinstance(node, ast.Attribute) and node.attr == "compile" and "ipython" in dotted(node).lower():
-            found.append(f"line {node.lineno}: uses `{dotted(node)}`: {SHELL_HOOKS['compile']}")
+        elif isinstance(node, ast.Attribute) and node.attr == "compile" and shell_owned(node.value):
+            found.append(f"line {node.lineno}: uses `{ast.unparse(node)}`: {SHELL_HOOKS['compile']}")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
             for module in modules:
@@ -143,6 +143,13 @@ def call_findings(tree: ast.AST, imported: set[str]) -> list[str]:
         if function.split(".")[-1] in READ_FUNCTIONS and outside_path(node):
             found.append(f"line {node.lineno}: opens `{outside_path(node)}`, outside the notebook's folder")
     return found
+
+
+def shell_owned(node: ast.AST) -> bool:
+    """Whether an expression reaches IPython's shell (``get_ipython().compile``, ``ip.compile``, ``shell.compile``),
+    as opposed to an ordinary ``re.compile`` or ``torch.compile``."""
+    text = ast.unparse(node).lower()
+    return any(word in text for word in ("ipython", "shell", "kernel")) or text in ("ip", "_ip")
 
 
 def outside_path(call: ast.Call) -> str:

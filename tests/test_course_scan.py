@@ -13,6 +13,7 @@ IMPORTED = {"torch", "nn", "F", "np", "helpers", "check_close", "math"}
     "x_hat = torch.sigmoid(x)\nloss = F.mse_loss(x_hat, x)",
     "%matplotlib inline\nimport numpy as np\nvalues = np.linspace(0, 1, 5)",
     "with open('results.txt', 'w') as handle:\n    handle.write('ok')",
+    "pattern = re.compile(r'[0-9]+')\nfast = torch.compile(model)",
 ])
 def test_ordinary_answers_are_not_flagged(source):
     assert scan_cell(source, IMPORTED) == []
@@ -34,6 +35,7 @@ def test_ordinary_answers_are_not_flagged(source):
     ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])", "rewrites the code"),
     ("ip = get_ipython()\nip.ast_transformers.append(Eraser())", "rewrites the code"),
     ("shell.run_cell = wrapped", "intercepts how cells run"),
+    ("type(get_ipython().compile).__call__ = compile_pass", "how cells are compiled"),
     ("kernel.do_execute = fake", "intercepts how the kernel runs code"),
     ("shell.events.register('pre_run_cell', spy)", "callbacks around every cell"),
     ("import sys\nsys.settrace(tracer)", "trace function"),
