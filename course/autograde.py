@@ -62,6 +62,11 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
     c = course_config(scratch)
     c.Execute.timeout = settings.cell_timeout
     c.Execute.kernel_name = "python3"
+    # A kernel slowed down by its own code (a trace function on every line) may send a cell's last output
+    # after nbclient's 4 s wait; that must not abort the whole notebook ("autograde failed"): wait longer,
+    # then carry on with what arrived.
+    c.Execute.iopub_timeout = 15
+    c.Execute.raise_on_iopub_timeout = False
     c.CourseExecute.notebook_timeout = settings.notebook_timeout
     c.CourseExecute.guard_imports = imports
     for key, value in (checks or {}).items():

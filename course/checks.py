@@ -376,6 +376,23 @@ def compute_references(module: ModuleType, ref: SimpleNamespace, seed: int) -> s
     return json.dumps(values)
 
 
+class LazyReferences(dict):
+    """The assignment's REFERENCES, each computed the first time a check asks for it.
+
+    The fairness harness grades one exercise per kernel: most exercises need no reference at
+    all, and computing every one for every answer (a baseline trained in the grader) would
+    cost more than the answer itself. ``course grade`` computes them all once per run instead.
+    """
+
+    def __init__(self, module: ModuleType, ref: SimpleNamespace, seed: int):
+        super().__init__()
+        self.functions, self.ref, self.seed = getattr(module, "REFERENCES", {}), ref, seed
+
+    def __missing__(self, name: str):
+        self[name] = self.functions[name](self.ref, cell_generator(self.seed, name))
+        return self[name]
+
+
 @dataclass
 class Verdict:
     """What a test cell's hidden checks found."""
@@ -404,10 +421,9 @@ class Judge:
         if module is None:
             return None
         ref = reference_namespace(folder / notebook)
-        values = {k: decode(v) for k, v in json.loads(references).items()} if references else None
-        if values is None:
-            values = {k: decode(v) for k, v in json.loads(compute_references(module, ref, seed)).items()}
-        return cls(module, ref, seed, values)
+        if references:
+            return cls(module, ref, seed, {k: decode(v) for k, v in json.loads(references).items()})
+        return cls(module, ref, seed, LazyReferences(module, ref, seed))
 
     def cells(self) -> set[str]:
         return set(getattr(self.module, "CHECKS", {}))
