@@ -119,10 +119,24 @@ def load_catalogue(catalogue: Path, assignment: str) -> list[Answer]:
     ]
 
 
-def plans(notebook: NotebookNode) -> dict[str, Plan]:
-    """For each exercise, the cells that grading an answer to it needs."""
+def stand_ins(folder: Path) -> dict[str, tuple[str, ...]]:
+    """The names that a test cell's hidden checks may rebind in the notebook (``DEFINES`` in the assignment's
+    checks.py: stand-ins for a wrong answer that later cells train on), by test cell."""
+    from course.checks import load_checks
+
+    return dict(getattr(load_checks(folder), "DEFINES", {}))
+
+
+def plans(notebook: NotebookNode, defines: dict[str, tuple[str, ...]] | None = None) -> dict[str, Plan]:
+    """For each exercise, the cells that grading an answer to it needs.
+
+    ``defines`` (see :func:`stand_ins`): a test cell whose checks may rebind a name counts as
+    reading and binding it, so that a cell which uses the name after it needs that test cell,
+    as in a full run, where its checks leave the stand-in before the later cell runs.
+    """
     code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    sources = [notebook.cells[i].source for i in code]
+    sources = [notebook.cells[i].source + "".join(f"\n{name} = {name}" for name in (defines or {}).get(
+        grade_id(notebook.cells[i]) or "", ())) for i in code]
     position = {i: p for p, i in enumerate(code)}
     graded = frozenset(p for p, i in enumerate(code) if grade_id(notebook.cells[i]))  # answer and test cells
     needs = {
@@ -213,7 +227,7 @@ def grade_answer(notebook_path: str, answer: Answer, settings: GradeSettings, se
     start = time.monotonic()
     path = Path(notebook_path)
     notebook = read_notebook(path)
-    plan = plans(notebook)[answer.exercise]
+    plan = plans(notebook, stand_ins(path.parent))[answer.exercise]
     with grader_data(settings):  # the checks judge trained models on the data the kernel sees
         hidden_checks = Judge.for_assignment(path.parent, path.name, seed)
         points, max_points = score(run_plan(notebook, plan, answer.source, settings, hidden_checks))
@@ -230,9 +244,10 @@ def solution_answers(notebook: NotebookNode, assignment: str) -> list[Answer]:
     ]
 
 
-def select(answers: list[Answer], notebook: NotebookNode, include_training: bool) -> list[Answer]:
+def select(answers: list[Answer], notebook: NotebookNode, include_training: bool,
+           defines: dict[str, tuple[str, ...]] | None = None) -> list[Answer]:
     """Answers to exercises the harness knows; without ``include_training``, only those graded without training."""
-    known = plans(notebook)
+    known = plans(notebook, defines)
     unknown = sorted({a.exercise for a in answers} - set(known))
     if unknown:
         raise ValueError(f"the catalogue has answers to {', '.join(unknown)}, which are not exercises of the notebook")
@@ -305,7 +320,7 @@ def evaluate_course(root: Path, assignments: list[str], settings: GradeSettings,
         path = root / "source_notebooks" / assignment / f"{assignment}.ipynb"
         notebook = read_notebook(path)
         answers = solution_answers(notebook, assignment) + load_catalogue(catalogue, assignment)
-        answers = [a for a in select(answers, notebook, include_training) if a.kind in kinds]
+        answers = [a for a in select(answers, notebook, include_training, stand_ins(path.parent)) if a.kind in kinds]
         outcomes += run(path, answers, settings, jobs, progress, seed)
     return outcomes
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from course.settings import GradeSettings
-from course.fairness import Answer, evaluate_course, judge, load_catalogue, parse_answer, plans, select, solution_answers
+from course.fairness import (Answer, evaluate_course, judge, load_catalogue, parse_answer, plans, select, solution_answers,
+                            stand_ins)
 from course.notebooks import exercise_ids, fill_solution_cells, grade_points, read_notebook, solution_sources, write_notebook
 from fixtures.course_support import COURSE_ASSIGNMENTS as ASSIGNMENTS, REPO, cell_points, make_course, run_course
 
@@ -36,7 +37,7 @@ def function_level_answers() -> list[Answer]:
     for assignment in ASSIGNMENTS:
         notebook = source_notebook(assignment)
         answers += select(solution_answers(notebook, assignment) + load_catalogue(CATALOGUE, assignment), notebook,
-                          include_training=False)
+                          include_training=False, defines=stand_ins(REPO / "source_notebooks" / assignment))
     return answers
 
 
