@@ -67,6 +67,7 @@ def scratch_config(scratch: Path, settings: GradeSettings, policy: dict, imports
     # then carry on with what arrived.
     c.Execute.iopub_timeout = 15
     c.Execute.raise_on_iopub_timeout = False
+    c.Execute.shutdown_kernel = "immediate"  # the graded notebook is already saved: no graceful wait (about 1 s)
     c.CourseExecute.notebook_timeout = settings.notebook_timeout
     c.CourseExecute.guard_imports = imports
     for key, value in (checks or {}).items():

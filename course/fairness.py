@@ -176,7 +176,8 @@ def run_plan(notebook: NotebookNode, plan: Plan, source: str, settings: GradeSet
     run = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(notebook.metadata))
     with tempfile.TemporaryDirectory(prefix="fairness-") as workdir:
         client = JudgingClient(run, timeout=settings.cell_timeout, kernel_name="python3", allow_errors=True,
-                               resources={"metadata": {"path": workdir}})
+                               resources={"metadata": {"path": workdir}},
+                               shutdown_kernel="immediate")  # nothing in it is kept: no graceful wait
         client.judge, client.verdicts, client.probe_timeout = judge, [], settings.cell_timeout
         with client.setup_kernel(env={**os.environ, **grading_environment(settings)}):
             for index, cell in enumerate(run.cells):
