@@ -1,4 +1,4 @@
-"""Section 7 (grading a large class): Dask workers against --jobs, the coordinator's cost per
+"""Section 8 (grading a large class): Dask workers against --jobs, the coordinator's cost per
 submission, and how long 1,000 or 10,000 submissions take on paper.
 
 1. throughput: the same submissions of the tiny fixture assignment ``f1-basics``
@@ -85,7 +85,7 @@ def grade_run(root: Path, submissions: Path, jobs: int, cluster: str | None):
 
 
 def throughput(parent: Path, copies: int) -> list[dict]:
-    """Section 7.1: --jobs N against --cluster local --jobs N on the same submissions."""
+    """Section 8.1: --jobs N against --cluster local --jobs N on the same submissions."""
     rows = []
     submissions = None
     for jobs in WORKERS:
@@ -114,7 +114,7 @@ class Canned:
 
 
 def overhead(parent: Path, count: int) -> dict:
-    """Section 7.2: ``count`` submissions through scheduler and writer, with the grading itself taken out."""
+    """Section 8.2: ``count`` submissions through scheduler and writer, with the grading itself taken out."""
     import cloudpickle
     from distributed import Client, LocalCluster
 
@@ -154,7 +154,7 @@ def overhead(parent: Path, count: int) -> dict:
 
 
 def on_paper(per_submission: dict, coordinator: float) -> list[dict]:
-    """Section 7.3: hours for a class, each assignment's grading time spread over the workers, plus the serial writer."""
+    """Section 8.3: hours for a class, each assignment's grading time spread over the workers, plus the serial writer."""
     rows = []
     for assignment, seconds in per_submission.items():
         for students in CLASS_SIZES:
@@ -178,9 +178,9 @@ def real_seconds_per_submission() -> dict:
 def run(copies: int = 8, count: int = 1_000) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as scratch:
         parent = Path(scratch)
-        say("section 7: grading throughput, processes against Dask workers")
+        say("section 8: grading throughput, processes against Dask workers")
         rows = throughput(parent, copies)
-        say("section 7: what the scheduler and the single writer cost per submission")
+        say("section 8: what the scheduler and the single writer cost per submission")
         cost = overhead(parent, count)
     result = {"machine": machine(), "throughput": rows, "overhead": cost,
               "on_paper": on_paper(real_seconds_per_submission(), cost["seconds_per_submission"])}

@@ -547,6 +547,7 @@ def summary(train: dict | None, notebooks: dict | None, grading: dict | None) ->
 
 def render(elapsed_s: float | None = None, out: Path = BENCHMARKS / "RESULTS.md", results: Path = RESULTS) -> Path:
     """Write RESULTS.md (and the charts) from the sections' JSON files under ``results``."""
+    import report_class
     import report_full
 
     sections = {name: load(name, results) for name in ("train", "notebooks", "grading", "full")}
@@ -561,6 +562,8 @@ def render(elapsed_s: float | None = None, out: Path = BENCHMARKS / "RESULTS.md"
         section_scaling(sections["grading"], sections["notebooks"]),
         report_full.section_full(sections["full"], results, save_figure),
         report_full.section_gpu(gpu),
+        report_class.section_cluster(load("cluster", results)),
+        report_class.section_hidden_checks(load("hidden-checks", results)),
     ])
     out.write_text(text.rstrip() + "\n")
     return out
