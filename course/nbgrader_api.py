@@ -7,6 +7,7 @@ all call nbgrader through these functions.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -27,10 +28,27 @@ class NbgraderFailed(RuntimeError):
 
 
 def ensure_tools_on_path() -> None:
-    """nbgrader runs ``alembic`` by name: put this environment's scripts first on PATH."""
+    """nbgrader runs ``alembic`` by name: put this environment's scripts first on PATH.
+
+    It also asks the ``alembic`` command for its head revision every time it creates a
+    gradebook (a subprocess that imports nbgrader again: 2-3 s, several times per ``course
+    grade``); the answer is read once per process from alembic's Python API instead.
+    """
+    import nbgrader.api
+
     scripts = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    nbgrader.api.get_alembic_version = alembic_head
+
+
+@functools.cache
+def alembic_head() -> str:
+    """The head revision of nbgrader's gradebook migrations (what ``alembic heads`` prints first)."""
+    import nbgrader
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
 
 
 def api_log(outcome: dict) -> str:
