@@ -1,4 +1,5 @@
 # wrong: log(exp(s / tau)) without the 1 + (so just s / tau)
+# breaks: test_negative_contrastive_loss
 def negative_contrastive_loss(z: torch.Tensor, z_neg: torch.Tensor, tau: float = 0.5) -> torch.Tensor:
     """Mean over row pairs (z[i], z_neg[i]) of log(1 + exp(cos_sim / tau)), after truncating to equal length."""
     ### BEGIN SOLUTION
