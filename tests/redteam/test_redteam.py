@@ -39,7 +39,7 @@ class RedTeamRun:
     tree_before: dict[str, str]
     tree_after: dict[str, str]
     temp_before: set[str]
-    temp_after: set[str]
+    temp_after: dict[str, int]  # what the run's temporary folder held afterwards: name -> owner's uid
     stray: str  # processes left behind (ps lines)
 
     def points(self, student: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
@@ -58,10 +58,11 @@ def tree(root: Path) -> dict[str, str]:
             if p.is_file() and p.relative_to(root).parts[0] not in GRADING_OUTPUTS}
 
 
-def leftovers(marker: str) -> str:
-    """Processes of the red team still running: the tagged stray one, or any sandbox user's."""
+def leftovers(marker: str, temp: Path) -> str:
+    """Processes of the red team still running: the tagged stray one, or a sandbox user's started from this run's
+    temporary folder (another grading run on the machine has kernels of sandbox users too)."""
     listing = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout.splitlines()
-    return "\n".join(line for line in listing if marker in line or int(line.split()[0]) >= 200_000)
+    return "\n".join(line for line in listing if marker in line or (int(line.split()[0]) >= 200_000 and str(temp) in line))
 
 
 def redteam_course(folder: Path) -> Path:
@@ -80,15 +81,20 @@ def redteam(tmp_path_factory) -> RedTeamRun:
     for path, data in files.items():
         (base / "class" / path).parent.mkdir(parents=True, exist_ok=True)
         (base / "class" / path).write_bytes(data)
-    before, temp_before = tree(root), set(os.listdir(tempfile.gettempdir()))
+    # a temporary folder of this run's own (short: the kernels' sockets live under it), so that what other
+    # programs on the machine do in /tmp meanwhile is not taken for the red team's
+    temp = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))
+    before, temp_before = tree(root), set(os.listdir(temp))
     options = [arg for pair in LIMITS.items() for arg in pair]
     try:
-        result = run_course(root, "grade", str(base / "class"), "--jobs", "2", *options, timeout=2400)
-        stray = leftovers(marker)
+        result = run_course(root, "grade", str(base / "class"), "--jobs", "2", *options, timeout=2400,
+                            env={"TMPDIR": str(temp)})
+        stray = leftovers(marker, temp)
     finally:
         subprocess.run(["pkill", "-9", "-f", marker])  # whatever happened, nothing of it outlives the test
-    return RedTeamRun(root, files, result.returncode, result.stdout, before, tree(root), temp_before,
-                      set(os.listdir(tempfile.gettempdir())), stray)
+    after = {name: (temp / name).lstat().st_uid for name in os.listdir(temp)}
+    shutil.rmtree(temp, ignore_errors=True)
+    return RedTeamRun(root, files, result.returncode, result.stdout, before, tree(root), temp_before, after, stray)
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKS))
@@ -124,11 +130,9 @@ def test_nothing_outside_the_students_copies_changed(redteam):
 
 def test_the_machine_is_left_clean(redteam):
     assert redteam.stray == ""
-    new = redteam.temp_after - redteam.temp_before
+    new = set(redteam.temp_after) - redteam.temp_before
     assert not [name for name in new if name.startswith("course-grade-")]  # scratch courses and sandboxes removed
-    owners = {name: (Path(tempfile.gettempdir()) / name).lstat().st_uid for name in new
-              if (Path(tempfile.gettempdir()) / name).exists()}
-    assert not [name for name, uid in owners.items() if uid >= 200_000]  # nothing the kernels wrote
+    assert not [name for name in new if redteam.temp_after[name] >= 200_000]  # nothing the kernels wrote
 
 
 def test_the_limits_held(redteam):
