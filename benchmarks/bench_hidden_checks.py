@@ -13,7 +13,7 @@ is installed), and then, in scratch copies of each course:
    probe killer), plus the honest partial submission they start from, graded by each
    course's own ``course grade``: points and what the instructor is told;
 2. the twelve example submissions (``course examples``: complete, partial and blank of the
-   four assignments) graded by each, alternately (``--rounds``), ``--jobs 2``: the time ratio
+   four assignments) graded by each, alternately (``--rounds``; before-after, then after-before), ``--jobs 2``: the time ratio
    after / before (target: at most 1.15) and the points of each, which must be equal.
 
 Results go to benchmarks/results/hidden-checks.md and bench-hidden-checks.json.
@@ -113,7 +113,8 @@ def examples_time(pythons: dict[str, Path], codes: dict[str, Path], scratch: Pat
     seconds: dict[str, list[float]] = {side: [] for side in pythons}
     points: dict[str, dict] = {}
     for round_ in range(rounds):
-        for side, python in pythons.items():
+        order = list(pythons.items())
+        for side, python in (order if round_ % 2 == 0 else order[::-1]):  # ABBA: a drift in load hits both sides
             root = course_copy(codes[side], scratch / f"examples-{side}-{round_}" / "course-root")
             course(python, root, "examples", "--out", str(root.parent / "examples"), log=scratch / "examples.log")
             say(f"  examples, {side}, round {round_ + 1}: grading 12 submissions")
