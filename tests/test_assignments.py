@@ -55,6 +55,7 @@ def test_the_release_opens_itself_in_colab(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow  # the graded fixture: all 12 examples through course grade (about 6 minutes)
 def test_each_example_gets_exactly_its_points(graded, assignment, kind):
     points = cell_points(graded / "reports" / f"{assignment}-cells.csv")[f"example-{kind}"]
     expected = expected_points(graded / "examples")[assignment][f"example-{kind}"]
@@ -63,6 +64,7 @@ def test_each_example_gets_exactly_its_points(graded, assignment, kind):
         assert points["total"] == points["max"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_solved_notebook_runs_top_to_bottom_without_errors_or_stderr(graded, assignment):
     problems = [
@@ -74,6 +76,7 @@ def test_the_solved_notebook_runs_top_to_bottom_without_errors_or_stderr(graded,
     assert problems == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", ["blank", "partial"])
 def test_an_unfinished_notebook_stops_only_with_not_implemented_error(graded, assignment, kind):
@@ -85,6 +88,7 @@ def test_an_unfinished_notebook_stops_only_with_not_implemented_error(graded, as
     assert errors == []
 
 
+@pytest.mark.slow
 def test_no_example_needs_attention(graded):
     rows = [row for row in attention(graded) if row["student"].startswith("example-")]
     assert rows == []
@@ -118,6 +122,7 @@ def hidden_lines(assignment: str) -> set[str]:
             if len(line.strip()) > 20 and not line.strip().startswith("#") and line.strip() not in shown}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_feedback_shows_the_visible_tests_and_not_one_hidden_line(graded, assignment, kind):

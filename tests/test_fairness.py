@@ -118,6 +118,7 @@ def outcomes() -> dict[str, object]:
     return {answer_id(o.answer): o for o in graded}
 
 
+@pytest.mark.slow  # about 120 answers, each in a kernel of its own
 @pytest.mark.parametrize("answer", ANSWERS, ids=answer_id)
 def test_the_grader_separates_right_from_wrong(outcomes, answer):
     outcome = outcomes[answer_id(answer)]
@@ -146,6 +147,7 @@ def mixed_submission(assignment: str) -> tuple[object, dict[str, Answer]]:
 AGREEMENT = [a for a in ("02-deep-and-spherical", "03-variational-autoencoders") if a in ASSIGNMENTS]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not AGREEMENT, reason="the sample assignments are not there")
 def test_the_harness_gives_the_points_a_full_course_grade_gives(outcomes, tmp_path):
     root = make_course(tmp_path / "course", source=REPO / "source_notebooks", release=REPO / "release")
