@@ -50,6 +50,10 @@ def before_environment(commit: str, folder: Path) -> Path:
     (site / "0-before-course.pth").write_text(str(folder / "code") + "\n")
     (site / "1-shared-packages.pth").write_text(next(Path(sys.prefix, "lib").glob("python3*/site-packages")).as_posix() + "\n")
     (folder / "venv" / "bin" / "alembic").symlink_to(Path(sys.executable).parent / "alembic")  # nbgrader runs it by name
+    # nbconvert's templates (the feedback HTML) live under the environment's share/jupyter: without them the old
+    # course's generate_feedback fails at once and its grading looks faster than it is
+    (folder / "venv" / "share").mkdir(exist_ok=True)
+    (folder / "venv" / "share" / "jupyter").symlink_to(Path(sys.prefix) / "share" / "jupyter")
     return folder / "venv" / "bin" / "python"
 
 
@@ -120,6 +124,9 @@ def examples_time(pythons: dict[str, Path], codes: dict[str, Path], scratch: Pat
             say(f"  examples, {side}, round {round_ + 1}: grading 12 submissions")
             status, elapsed = course(python, root, "grade", str(root.parent / "examples"), "--jobs", "2",
                                      log=scratch / f"examples-{side}-{round_}.log")
+            log = (scratch / f"examples-{side}-{round_}.log").read_text()
+            if "generate_feedback failed" in log:  # a run that skipped the feedback is not comparable
+                raise SystemExit(f"{side}: nbgrader's feedback failed, see {scratch / f'examples-{side}-{round_}.log'}")
             say(f"    {elapsed:.1f} s (exit {status})")
             seconds[side].append(round(elapsed, 1))
             points[side] = {a: totals(root, a) for a in sorted(p.name for p in (root / "source_notebooks").iterdir())}
