@@ -30,6 +30,7 @@ broken. ``tests/test_fairness.py`` shows on samples that this agrees with a full
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import os
 import re
 import tempfile
@@ -259,7 +260,9 @@ def run(notebook_path: Path, answers: list[Answer], settings: GradeSettings, job
         seed: int = 0) -> list[Outcome]:
     """Grade every answer, ``jobs`` at a time; ``progress(outcome)`` is called as each finishes."""
     outcomes = []
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # workers are started afresh ("spawn"), not forked: a fork of a process whose torch already ran its thread
+    # pool deadlocks in the child's first multi-threaded call (the checks' torch.linalg.qr hung the harness)
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(grade_answer, str(notebook_path), answer, settings, seed) for answer in answers]
         for future in futures:
             outcome = future.result()
