@@ -151,7 +151,7 @@ def markdown(result: dict) -> str:
                         [[side, ", ".join(map(str, secs)), round(sum(secs) / len(secs), 1)]
                          for side, secs in timing["seconds"].items()]), "",
                   f"After / before: **{timing['ratio']:.3f}** (target at most 1.15); the same points for every "
-                  f"example: {timing['same_points']}.", ""]
+                  f"example: {timing['same_points']}.", ""] + ([timing["note"], ""] if timing.get("note") else [])
     return "\n".join(lines)
 
 
