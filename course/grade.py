@@ -34,7 +34,7 @@ from course.cluster import SlurmOptions
 from course.collect import Rejected, Submission, collect
 from course.config import CourseConfig
 from course.gradebook import GradebookWriter, export_cells, export_grades, record_attention, register_assignment
-from course.runner import ScratchTooLong, forkserver_context, forkserver_start, run_task, scratch_root, unpack
+from course.runner import ScratchTooLong, Start, forkserver_context, forkserver_start, run_task, scratch_root, unpack
 from course.settings import DEFAULT_JOBS, GradeSettings
 from course.tasks import AssignmentBundle, GradeResult, GradeTask
 
@@ -165,10 +165,9 @@ Progress = Callable[[Submission, GradeResult], None]
 
 
 def run_locally(tasks: list[GradeTask], bundles: dict[str, AssignmentBundle], jobs: int, scratch: Path,
-                hidden: tuple[str, ...]):
+                hidden: tuple[str, ...], start: Start):
     """Grade the tasks in processes here, ``jobs`` at a time; yields (task, result) as each finishes."""
     unpacked = {name: unpack(bundle, scratch) for name, bundle in bundles.items()}
-    start = forkserver_start(forkserver_context(scratch.parent))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(run_task, task, unpacked[task.assignment], scratch / task.key, start, hidden): task
                    for task in tasks}
@@ -231,6 +230,8 @@ def grade_in(config: CourseConfig, request: GradeRequest, submissions: list[Subm
         outcome.notes += [warning] if warning else []
         outcome.unsandboxed = not settings.sandbox
         assignments = sorted({s.assignment for s in submissions})
+        # the local grading processes' server loads nbgrader and torch while the bundles are built
+        start = forkserver_start(forkserver_context(scratch.parent)) if client is None and submissions else None
         outcome.seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
         bundles = {a: build_bundle(config, a, scratch, outcome.seed, settings) for a in assignments}
         for assignment in assignments:
@@ -244,7 +245,7 @@ def grade_in(config: CourseConfig, request: GradeRequest, submissions: list[Subm
             pending = {task.key for task in tasks}
             outcome.skipped = [by_key[task.key] for task in every if task.key not in pending]
             results = (cluster.run_on_cluster(client, tasks, bundles, hidden) if client
-                       else run_locally(tasks, bundles, request.jobs, scratch, hidden))
+                       else run_locally(tasks, bundles, request.jobs, scratch, hidden, start))
             for task, result in results:
                 notes = writer.store(result, task.fingerprint)
                 result = replace(result, attention=(*result.attention, *notes))

@@ -132,6 +132,7 @@ def forkserver_context(short_dir: Path):
     ``short_dir`` (a folder :func:`scratch_root` found short enough) rather than $TMPDIR.
     """
     import multiprocessing
+    import multiprocessing.forkserver
     import multiprocessing.util
 
     saved, tempfile.tempdir = tempfile.tempdir, str(short_dir)
@@ -143,6 +144,9 @@ def forkserver_context(short_dir: Path):
     # torch and the checks: the grader judges each test cell's hidden checks itself (course.checks)
     context.set_forkserver_preload(["course.autograde", "course.execute", "course.submissions", "nbgrader.apps",
                                     "course.checks", "torch"])
+    # Started now, not at the first task: the server imports those (about 7 s of CPU) while the
+    # caller does its own preparation (the assignment bundles) on the other cores.
+    multiprocessing.forkserver.ensure_running()
     return context
 
 
