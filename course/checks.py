@@ -103,6 +103,19 @@ class Kernel:
         """The value the student's code returns for these inputs."""
         return self.run(target, *args, **kwargs).value
 
+    def gradients(self, target: str, *args: Any, hint: str, wrt: tuple[int, ...] | None = None,
+                  **options: Any) -> Reply:
+        """``run`` with the gradient of the output's sum with respect to the arguments ``wrt`` (default: all).
+
+        The student's code raising on the way (a numpy detour, an in-place write on a leaf) fails
+        the check with ``hint`` and what was raised.
+        """
+        grad = {"wrt": list(range(len(args)) if wrt is None else wrt), "reduce": "sum"}
+        try:
+            return self.run(target, *args, grad=grad, **options)
+        except StudentError as error:
+            raise CheckFailed(f"{hint} ({error.kind}: {error.message})") from None
+
     def new(self, name: str, *args: Any, **kwargs: Any) -> "Remote":
         """An instance of the notebook's class ``name``, made in the kernel and kept there."""
         made = self.call(name, *args, **kwargs)
