@@ -51,16 +51,11 @@ sysdeps:
 course: install sysdeps
 	$(PY) -m course all
 
-# One module per worker at a time (pytest-xdist): grading waits on kernels and servers much
-# of the time, so two workers keep 2 cores busy where one left them 70 % idle.
-TEST_WORKERS ?= auto
-PYTEST := COURSE_DATA=mnist5k $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
-
 test: install sysdeps
-	$(PYTEST)
+	COURSE_DATA=mnist5k $(PY) -m pytest
 
 test-fast: install sysdeps
-	$(PYTEST) -m "not slow"
+	COURSE_DATA=mnist5k $(PY) -m pytest -m "not slow"
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=release
