@@ -7,8 +7,8 @@ The steps, in order (each needs the one before it):
    sandbox works (here, or on every Dask worker), a scratch folder short enough for the
    kernels' sockets exists;
 3. per assignment, once: the bundle every submission is graded against (template
-   gradebook, solved and released notebooks), and the assignment's cells in the course
-   gradebook;
+   gradebook, solved and released notebooks; built while step 2 probes the sandbox), and
+   the assignment's cells in the course gradebook;
 4. copy each notebook, byte for byte, to ``submitted/<student>/<assignment>/``, and leave
    out what the gradebook already holds grades of for the same bytes (unless ``force``);
 5. grade every task in its own process and scratch course (:mod:`course.runner`), ``jobs``
@@ -222,18 +222,23 @@ def grade_in(config: CourseConfig, request: GradeRequest, submissions: list[Subm
         outcome.error = str(error)
         return False
     try:
-        settings, warning = (cluster.checked_sandbox(client, request.settings, request.trusted) if client
-                             else checked_sandbox(request.settings, scratch / "probe", hidden, request.trusted))
+        assignments = sorted({s.assignment for s in submissions})
+        outcome.seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+        # Steps 2 and 3 side by side, each on a core of its own: the sandbox probe (a sandboxed Python that
+        # imports torch, seconds), the local grading processes' server (it imports nbgrader and torch) and
+        # the bundles (here). The bundles need only the data settings, which the sandbox check never changes;
+        # when the sandbox is refused they are thrown away with the scratch folder.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            checking = (background.submit(cluster.checked_sandbox, client, request.settings, request.trusted) if client
+                        else background.submit(checked_sandbox, request.settings, scratch / "probe", hidden, request.trusted))
+            start = forkserver_start(forkserver_context(scratch.parent)) if client is None and submissions else None
+            bundles = {a: build_bundle(config, a, scratch, outcome.seed, request.settings) for a in assignments}
+            settings, warning = checking.result()
         if settings is None:
             outcome.error = warning
             return False
         outcome.notes += [warning] if warning else []
         outcome.unsandboxed = not settings.sandbox
-        assignments = sorted({s.assignment for s in submissions})
-        # the local grading processes' server loads nbgrader and torch while the bundles are built
-        start = forkserver_start(forkserver_context(scratch.parent)) if client is None and submissions else None
-        outcome.seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
-        bundles = {a: build_bundle(config, a, scratch, outcome.seed, settings) for a in assignments}
         for assignment in assignments:
             register_assignment(db_url, config.root, assignment, scratch / "register" / assignment)
         for submission in submissions:
