@@ -157,8 +157,12 @@ def failed(task: GradeTask, error: BaseException) -> GradeResult:
 
 def run_on_cluster(client, tasks: list[GradeTask], bundles: dict[str, AssignmentBundle], hidden: tuple[str, ...],
                    task_function=grade_on_worker) -> Iterator[tuple[GradeTask, GradeResult]]:
-    """Submit every task; yields (task, result) as each finishes, failures included.
+    """Submit the tasks, no more at a time than the cluster has worker threads; yields (task, result) as each
+    finishes, failures included.
 
+    A task waiting in a worker's queue is charged with that worker's death too (the scheduler
+    counts every task it had given the dead worker): with more tasks in flight than threads, a
+    submission that kills its worker twice could get an innocent neighbour reported in its place.
     ``task_function(task, bundle, hidden)`` runs on the workers (the benchmark of the Dask
     path's own overhead swaps in one that does no grading).
     """
@@ -166,13 +170,24 @@ def run_on_cluster(client, tasks: list[GradeTask], bundles: dict[str, Assignment
 
     run = uuid.uuid4().hex[:8]
     scattered = {name: client.scatter(bundle, broadcast=False, hash=False) for name, bundle in bundles.items()}
-    futures = {client.submit(task_function, task, scattered[task.assignment], hidden, key=f"grade-{run}-{task.key}",
-                             retries=1, pure=False): task for task in tasks}
-    for future in as_completed(futures):
-        task = futures[future]
+    waiting, running = list(reversed(tasks)), {}
+    finished = as_completed()
+
+    def top_up() -> None:  # the thread count is read each time: workers come and go
+        while waiting and len(running) < max(1, sum(client.nthreads().values())):
+            task = waiting.pop()
+            future = client.submit(task_function, task, scattered[task.assignment], hidden,
+                                   key=f"grade-{run}-{task.key}", retries=1, pure=False)
+            running[future.key] = task
+            finished.add(future)
+
+    top_up()
+    for future in finished:
+        task = running.pop(future.key)
         try:
             result = future.result()
         except Exception as error:  # the cluster's failure, not the student's: reported per submission
             result = failed(task, error)
         future.release()
+        top_up()
         yield task, result
