@@ -55,7 +55,7 @@ def test_the_release_opens_itself_in_colab(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.slow  # the graded fixture: all 12 examples through course grade (about 6 minutes)
+@pytest.mark.slow  # the graded fixture: all 12 examples through course grade (about 4 minutes)
 def test_each_example_gets_exactly_its_points(graded, assignment, kind):
     points = cell_points(graded / "reports" / f"{assignment}-cells.csv")[f"example-{kind}"]
     expected = expected_points(graded / "examples")[assignment][f"example-{kind}"]

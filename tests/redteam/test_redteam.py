@@ -26,7 +26,7 @@ from course.sandbox import bwrap_path
 from fixtures.course_support import REPO, attention, cell_points, make_course, outputs_text, run_course
 
 pytestmark = [pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed: `make sysdeps`"),
-              pytest.mark.slow]  # one grading run of the whole corpus: about 11 minutes on 2 idle cores
+              pytest.mark.slow]  # one grading run of the whole corpus: about 8.5 minutes on 2 idle cores
 ATTACKS = {attack.student: attack for attack in attacks(REPO, "marker")}
 GRADING_OUTPUTS = ("gradebook.db", "grades.csv", "reports", "autograded", "feedback", "submitted")
 
