@@ -13,25 +13,32 @@ bubblewrap, and the data; they grade one task at a time (``--nthreads 1``):
     dask worker tcp://SCHEDULER:8786 --nthreads 1      # on every grading machine
     course grade SUBMISSIONS --cluster tcp://SCHEDULER:8786
 
-Faults: a task whose worker dies (killed, out of memory) is run again on another worker
-once; a submission that kills a second worker is reported as needing attention, and the
-rest are graded (the scheduler's ``allowed_failures`` is set to 1 for this). A task that
-raises is retried once (``retries=1``).
+Faults: each task is sent to a worker with a free thread, never queued behind another task,
+so that a worker's death is charged to the task it was grading and to nothing else (Dask
+charges a death to every task it had handed the worker, queued ones included). A task whose
+worker dies is run again on another worker once; a submission that kills a second worker is
+reported as needing attention, and the rest are graded. A task that raises is retried once
+(``retries=1``).
 """
 from __future__ import annotations
 
+import queue
 import shutil
 import tempfile
+import time
 import uuid
+from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from course.settings import GradeSettings
 from course.tasks import AssignmentBundle, GradeResult, GradeTask
 
 ALLOWED_FAILURES = 1  # worker deaths a task may cause before it is given up (the second one ends it)
-WORKER_WAIT = 300  # s to wait for the first worker of a cluster that is still starting (SLURM jobs queue)
+WORKER_WAIT = 300  # s to wait for a worker of a cluster that is still starting (SLURM jobs queue) or has none left
+POLL = 2.0  # s between looks at the cluster's workers while no result comes back
 
 
 class ClusterError(RuntimeError):
@@ -79,19 +86,7 @@ def connect(spec: str, jobs: int, slurm: SlurmOptions | None = None):
             client = Client(spec, timeout=20)
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"cannot reach the Dask scheduler at {spec}: {error}; is `dask scheduler` running there?")
-    client.run_on_scheduler(_configure_scheduler, ALLOWED_FAILURES)
     return client
-
-
-def _configure_scheduler(allowed_failures: int, dask_scheduler=None) -> None:
-    """One retry after a worker dies, then the task is reported; and no task waits in a worker's queue.
-
-    A task queued on a worker that dies counts that death too: with one task per worker
-    thread at a time (grading tasks are long, queueing them gains nothing), only the task
-    that was running is charged with it.
-    """
-    dask_scheduler.allowed_failures = allowed_failures
-    dask_scheduler.WORKER_SATURATION = 1.0
 
 
 def close(client) -> None:
@@ -143,51 +138,148 @@ def grade_on_worker(task: GradeTask, bundle: AssignmentBundle, hidden: tuple[str
         shutil.rmtree(root, ignore_errors=True)
 
 
-def failed(task: GradeTask, error: BaseException) -> GradeResult:
+def failed(task: GradeTask, reason: str) -> GradeResult:
     """The result of a task the cluster gave up on."""
-    from distributed import KilledWorker
+    return GradeResult(task.student, task.assignment, Path(task.notebook).stem, attention=(f"not graded: {reason}",))
 
-    if isinstance(error, KilledWorker):
-        reason = (f"not graded: grading it killed {ALLOWED_FAILURES + 1} workers (it was retried on another worker "
-                  "once); look at the notebook, e.g. for a cell that uses all the memory")
-    else:
-        reason = f"not graded: the cluster could not grade it ({type(error).__name__}: {str(error)[:200]})"
-    return GradeResult(task.student, task.assignment, Path(task.notebook).stem, attention=(reason,))
+
+KILLED = (f"grading it killed {ALLOWED_FAILURES + 1} workers (it was retried on another worker once); look at the "
+          "notebook, e.g. for a cell that uses all the memory")
+
+TaskFunction = Callable[[GradeTask, AssignmentBundle, tuple[str, ...]], GradeResult]
 
 
 def run_on_cluster(client, tasks: list[GradeTask], bundles: dict[str, AssignmentBundle], hidden: tuple[str, ...],
-                   task_function=grade_on_worker) -> Iterator[tuple[GradeTask, GradeResult]]:
-    """Submit the tasks, no more at a time than the cluster has worker threads; yields (task, result) as each
-    finishes, failures included.
+                   task_function: TaskFunction = grade_on_worker) -> Iterator[tuple[GradeTask, GradeResult]]:
+    """Grade the tasks on the cluster; yields (task, result) as each finishes, failures included.
 
-    A task waiting in a worker's queue is charged with that worker's death too (the scheduler
-    counts every task it had given the dead worker): with more tasks in flight than threads, a
-    submission that kills its worker twice could get an innocent neighbour reported in its place.
     ``task_function(task, bundle, hidden)`` runs on the workers (the benchmark of the Dask
     path's own overhead swaps in one that does no grading).
     """
-    from distributed import as_completed
+    return Dispatch(client, bundles, hidden, task_function).results(tasks)
 
-    run = uuid.uuid4().hex[:8]
-    scattered = {name: client.scatter(bundle, broadcast=False, hash=False) for name, bundle in bundles.items()}
-    waiting, running = list(reversed(tasks)), {}
-    finished = as_completed()
 
-    def top_up() -> None:  # the thread count is read each time: workers come and go
-        while waiting and len(running) < max(1, sum(client.nthreads().values())):
-            task = waiting.pop()
-            future = client.submit(task_function, task, scattered[task.assignment], hidden,
-                                   key=f"grade-{run}-{task.key}", retries=1, pure=False)
-            running[future.key] = task
-            finished.add(future)
+@dataclass
+class Attempt:
+    """One try at a task, on the one worker it was sent to."""
 
-    top_up()
-    for future in finished:
-        task = running.pop(future.key)
+    task: GradeTask
+    worker: str
+    future: Any
+    deaths: int = 0  # workers that died while it was on them (0 when it never reached its worker)
+
+
+def _with_bundle(task_function: TaskFunction, task: GradeTask, run: str, hidden: tuple[str, ...]) -> GradeResult:
+    """On a worker: ``task_function`` with the task's bundle, from the run's worker plugin (course.cluster_bundles)."""
+    from course.cluster_bundles import on_worker
+
+    return task_function(task, on_worker(run, task.assignment), hidden)
+
+
+def _deaths(keys: list[str], dask_scheduler=None) -> dict[str, int]:
+    """On the scheduler: how many workers died while each task was on them (Dask's own count)."""
+    return {key: dask_scheduler.tasks[key].suspicious if key in dask_scheduler.tasks else 0 for key in keys}
+
+
+class Dispatch:
+    """Sends each task to a worker with a free thread, and to that worker only.
+
+    Dask charges a worker's death to every task it had handed that worker, queued ones
+    included: a task waiting behind a crashing one would be charged too, and an innocent
+    submission could be reported in place of the one that kills workers. So a task is never
+    queued on a worker (``workers=[address]``, at most one per thread), and a death is
+    charged to the task(s) that worker was running and to nothing else. A task whose worker
+    vanished before it got there is sent again, uncharged.
+    """
+
+    def __init__(self, client, bundles: dict[str, AssignmentBundle], hidden: tuple[str, ...],
+                 task_function: TaskFunction):
+        self.client, self.bundles, self.hidden, self.task_function = client, bundles, hidden, task_function
+        self.run = f"course-{uuid.uuid4().hex[:8]}"  # names this run's tasks and bundles on a shared cluster
+        self.running: dict[str, Attempt] = {}  # by the attempt's key
+        self.tries: dict[str, int] = {}  # task.key -> attempts so far
+        self.deaths: dict[str, int] = {}  # task.key -> workers that died grading it
+        self.finished: queue.Queue = queue.Queue()  # futures, put there by Dask as each ends
+
+    def results(self, tasks: list[GradeTask]) -> Iterator[tuple[GradeTask, GradeResult]]:
+        from course import cluster_bundles
+
+        cluster_bundles.register(self.client, self.run, self.bundles)
         try:
-            result = future.result()
+            yield from self.dispatch(deque(tasks))
+        finally:
+            with suppress(Exception):  # a scheduler gone mid-run: its error, already on its way, matters more
+                self.client.unregister_worker_plugin(self.run)
+
+    def dispatch(self, waiting: deque) -> Iterator[tuple[GradeTask, GradeResult]]:
+        alone_since = time.monotonic()
+        while waiting or self.running:
+            workers = self.client.nthreads()  # read each time: workers come and go
+            for attempt in self.stranded(workers):
+                yield from self.after_death(attempt, waiting)
+            self.send(waiting, workers)
+            if workers or self.running:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since > WORKER_WAIT:
+                reason = f"the cluster had no worker for {WORKER_WAIT} s; run `course grade` again when it has"
+                yield from ((task, failed(task, reason)) for task in waiting)
+                return
+            try:
+                future = self.finished.get(timeout=POLL)
+            except queue.Empty:
+                continue
+            if (attempt := self.running.pop(future.key, None)) is not None:  # else settled as stranded
+                yield from self.settle(attempt, waiting)
+
+    def send(self, waiting: deque, workers: dict[str, int]) -> None:
+        """Give every free worker thread a waiting task."""
+        busy: dict[str, int] = {}
+        for attempt in self.running.values():
+            busy[attempt.worker] = busy.get(attempt.worker, 0) + 1
+        for worker, threads in workers.items():
+            for _ in range(max(0, threads - busy.get(worker, 0))):
+                if not waiting:
+                    return
+                task = waiting.popleft()
+                self.tries[task.key] = self.tries.get(task.key, 0) + 1
+                key = f"{self.run}-{task.key}-{self.tries[task.key]}"
+                future = self.client.submit(_with_bundle, self.task_function, task, self.run, self.hidden, key=key,
+                                            workers=[worker], allow_other_workers=False, retries=1, pure=False)
+                self.running[key] = Attempt(task, worker, future)
+                future.add_done_callback(self.finished.put)
+
+    def settle(self, attempt: Attempt, waiting: deque) -> Iterator[tuple[GradeTask, GradeResult]]:
+        """A finished attempt: its result, or its worker's death."""
+        from distributed import KilledWorker
+
+        try:
+            result = attempt.future.result()
+        except KilledWorker:  # from a scheduler set to give up after one death
+            attempt.deaths = 1
+            yield from self.after_death(attempt, waiting)
+            return
         except Exception as error:  # the cluster's failure, not the student's: reported per submission
-            result = failed(task, error)
-        future.release()
-        top_up()
-        yield task, result
+            result = failed(attempt.task, f"the cluster could not grade it ({type(error).__name__}: {str(error)[:200]})")
+        attempt.future.release()
+        yield attempt.task, result
+
+    def stranded(self, workers: dict[str, int]) -> list[Attempt]:
+        """Attempts whose worker left the cluster; taken out of ``running``, with the deaths they caused."""
+        gone = [a for a in self.running.values() if a.worker not in workers and a.future.status == "pending"]
+        if not gone:
+            return []
+        deaths = self.client.run_on_scheduler(_deaths, [a.future.key for a in gone])
+        for attempt in gone:
+            del self.running[attempt.future.key]
+            attempt.deaths = deaths.get(attempt.future.key, 0)
+        return gone
+
+    def after_death(self, attempt: Attempt, waiting: deque) -> Iterator[tuple[GradeTask, GradeResult]]:
+        """Charge the deaths to the task; it goes first in the queue again, or is reported after the second."""
+        attempt.future.release()
+        task = attempt.task
+        self.deaths[task.key] = self.deaths.get(task.key, 0) + attempt.deaths
+        if self.deaths[task.key] > ALLOWED_FAILURES:
+            yield task, failed(task, KILLED)
+        else:
+            waiting.appendleft(task)

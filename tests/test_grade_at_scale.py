@@ -251,6 +251,57 @@ def kill_workers_grading(kills: dict[str, int], workers: set[int], client: subpr
     return done
 
 
+class Crashing:
+    """A Dask task function that grades nothing: it sleeps, or kills its own worker process (SIGKILL).
+
+    ``bomb`` kills every worker it runs on; ``victim`` kills the first one only (a file records
+    that it has); everyone else takes ``seconds``, so that a worker is busy when another dies.
+    """
+
+    def __init__(self, marks: Path, seconds: float):
+        self.marks, self.seconds = marks, seconds
+
+    def __call__(self, task, bundle, hidden):
+        from course.tasks import GradeResult
+
+        first = not (self.marks / task.student).exists()
+        (self.marks / task.student).touch()
+        if task.student == "bomb" or (task.student == "victim" and first):
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(self.seconds)
+        return GradeResult(task.student, task.assignment, "nb", points={"cell": 1.0}, max_points={"cell": 1.0})
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_worker_death_is_charged_to_the_task_it_was_running_and_to_no_other(tmp_path, workers):
+    """The bomb kills two workers and is reported; the victim's worker dies once and it is graded on
+    another (or the same one, restarted); the others, waiting while workers died, are each graded
+    once, uncharged. Dask alone charges a death to every task it had handed the worker, queued ones
+    included: with 7 tasks on 2 single-threaded workers, other students were blamed in 3 runs of 3;
+    and a bundle sent as Dask data died with the last worker that held it (1 run in 6)."""
+    import cloudpickle
+    from distributed import Client, LocalCluster
+
+    from course.cluster import KILLED, run_on_cluster
+    from course.settings import GradeSettings
+    from course.tasks import AssignmentBundle, GradeTask
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the test module
+    students = ["ann", "bomb", "bo", "victim", "cy", "dee", "eve"]
+    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate(students)]
+    bundle = AssignmentBundle("a1", {}, {}, b"")
+    (tmp_path / "marks").mkdir()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as local, \
+            Client(local) as client:
+        results = list(run_on_cluster(client, tasks, {"a1": bundle}, (), Crashing(tmp_path / "marks", 1.0)))
+    assert sorted(task.student for task, _ in results) == sorted(students)  # each once
+    reasons = {result.student: result.attention for _, result in results if result.attention}
+    assert reasons == {"bomb": (f"not graded: {KILLED}",)}
+    assert all(result.score == 1.0 for _, result in results if result.student != "bomb")
+
+
 @pytest.fixture
 def dask_cluster(tmp_path):
     """`dask scheduler` and two `dask worker --nthreads 1` (each under its nanny, which restarts a killed worker)."""
