@@ -265,7 +265,8 @@ class Crashing:
         from course.tasks import GradeResult
 
         first = not (self.marks / task.student).exists()
-        (self.marks / task.student).touch()
+        with open(self.marks / task.student, "a") as runs:  # a line per attempt
+            runs.write("started\n")
         if task.student == "bomb" or (task.student == "victim" and first):
             time.sleep(0.5)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -300,6 +301,37 @@ def test_a_worker_death_is_charged_to_the_task_it_was_running_and_to_no_other(tm
     reasons = {result.student: result.attention for _, result in results if result.attention}
     assert reasons == {"bomb": (f"not graded: {KILLED}",)}
     assert all(result.score == 1.0 for _, result in results if result.student != "bomb")
+
+
+@pytest.mark.cluster
+def test_a_task_whose_worker_leaves_the_cluster_politely_is_graded_elsewhere_uncharged(tmp_path):
+    """A worker retired while it grades (a SLURM job at its time limit, an instructor scaling down):
+    its submission is not the cause, so it is graded on another worker with no attention line."""
+    import threading
+
+    import cloudpickle
+    from distributed import Client, LocalCluster
+
+    from course.cluster import run_on_cluster
+    from course.settings import GradeSettings
+    from course.tasks import AssignmentBundle, GradeTask
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate("abc")]
+    (tmp_path / "marks").mkdir()
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as local, \
+            Client(local) as client:
+        first = sorted(client.nthreads())[0]
+        retire = threading.Timer(1.5, lambda: client.retire_workers(workers=[first], close_workers=True))
+        retire.start()
+        results = list(run_on_cluster(client, tasks, {"a1": AssignmentBundle("a1", {}, {}, b"")}, (),
+                                      Crashing(tmp_path / "marks", 4.0)))
+        retire.join()
+        assert first not in client.nthreads()  # it did leave while grading
+    assert sorted(task.student for task, _ in results) == ["a", "b", "c"]
+    assert [result.attention for _, result in results] == [(), (), ()]
+    attempts = sorted(len((tmp_path / "marks" / s).read_text().splitlines()) for s in "abc")
+    assert attempts == [1, 1, 2]  # the one on the retired worker started again
 
 
 @pytest.fixture
