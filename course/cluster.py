@@ -4,7 +4,7 @@ Each submission is one Dask task (:func:`grade_on_worker`): the worker unpacks t
 assignment's bundle into a scratch folder of its own, grades the task in a fresh process in
 the sandbox, exactly as ``course grade --jobs N`` does here, and sends back the
 GradeResult (output files included); the coordinator, ``course grade`` itself, stays the
-gradebook's only writer and imports each result as it arrives (``as_completed``).
+gradebook's only writer and imports each result as it arrives.
 
 Workers need the same Python environment (the ``course`` package and its dependencies),
 bubblewrap, and the data; they grade one task at a time (``--nthreads 1``):
@@ -143,8 +143,8 @@ def failed(task: GradeTask, reason: str) -> GradeResult:
     return GradeResult(task.student, task.assignment, Path(task.notebook).stem, attention=(f"not graded: {reason}",))
 
 
-KILLED = (f"grading it killed {ALLOWED_FAILURES + 1} workers (it was retried on another worker once); look at the "
-          "notebook, e.g. for a cell that uses all the memory")
+KILLED = (f"grading it killed {ALLOWED_FAILURES + 1} workers (it was tried again after the first one died); look at "
+          "the notebook, e.g. for a cell that uses all the memory")
 
 TaskFunction = Callable[[GradeTask, AssignmentBundle, tuple[str, ...]], GradeResult]
 
@@ -254,8 +254,8 @@ class Dispatch:
 
         try:
             result = attempt.future.result()
-        except KilledWorker:  # from a scheduler set to give up after one death
-            attempt.deaths = 1
+        except KilledWorker as error:  # the scheduler gave up on it, after allowed_failures + 1 deaths
+            attempt.deaths = getattr(error, "allowed_failures", 0) + 1
             yield from self.after_death(attempt, waiting)
             return
         except Exception as error:  # the cluster's failure, not the student's: reported per submission
