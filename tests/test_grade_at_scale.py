@@ -334,6 +334,25 @@ def test_a_task_whose_worker_leaves_the_cluster_politely_is_graded_elsewhere_unc
     assert attempts == [1, 1, 2]  # the one on the retired worker started again
 
 
+@pytest.mark.cluster
+def test_a_cluster_left_without_workers_reports_every_waiting_submission(monkeypatch):
+    """No worker for WORKER_WAIT seconds (every SLURM job ended, all workers stopped): the run
+    ends with a line per submission still waiting, none silently dropped, and a rerun grades them."""
+    from distributed import Client, LocalCluster
+
+    import course.cluster as cluster
+    from course.settings import GradeSettings
+    from course.tasks import AssignmentBundle, GradeTask
+
+    monkeypatch.setattr(cluster, "WORKER_WAIT", 1)
+    monkeypatch.setattr(cluster, "POLL", 0.2)
+    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate("ab")]
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as local, Client(local) as client:
+        results = list(cluster.run_on_cluster(client, tasks, {"a1": AssignmentBundle("a1", {}, {}, b"")}, ()))
+    assert [task.student for task, _ in results] == ["a", "b"]
+    assert all("no worker for 1 s" in result.attention[0] for _, result in results)
+
+
 @pytest.fixture
 def dask_cluster(tmp_path):
     """`dask scheduler` and two `dask worker --nthreads 1` (each under its nanny, which restarts a killed worker)."""
