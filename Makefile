@@ -13,7 +13,7 @@ STAMP_TEXT = $(shell cat pyproject.toml | sha256sum | cut -c1-16) $(CURDIR)
 
 help:
 	@echo "make course    release every assignment, grade the example submissions, write the report"
-	@echo "make test      run the test suite (COURSE_DATA=mnist5k, CPU is enough; about 31 min on 2 idle cores)"
+	@echo "make test      run the test suite (COURSE_DATA=mnist5k, CPU is enough; about 26 min on 2 idle cores)"
 	@echo "make test-fast the same without the tests marked slow (a quick loop while you work)"
 	@echo "make lab       open JupyterLab with the course installed"
 	@echo "make bench     speed, grading, model-quality and full-profile benchmarks -> benchmarks/RESULTS.md (about an hour on 2 cores; BENCH_ARGS=--quick)"
