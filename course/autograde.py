@@ -317,10 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug or a broken environment: report it for this submission only
         import traceback
 
-        task = spec.task
-        result = GradeResult(task.student, task.assignment, Path(task.notebook).stem,
-                             attention=(f"not graded: the grader failed ({type(error).__name__}: {error})",),
-                             log=traceback.format_exc())
+        result = spec.task.not_graded(f"the grader failed ({type(error).__name__}: {error})",
+                                      log=traceback.format_exc())
     Path(spec.result).write_text(result.to_json())
     return 0
 

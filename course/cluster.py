@@ -138,11 +138,6 @@ def grade_on_worker(task: GradeTask, bundle: AssignmentBundle, hidden: tuple[str
         shutil.rmtree(root, ignore_errors=True)
 
 
-def failed(task: GradeTask, reason: str) -> GradeResult:
-    """The result of a task the cluster gave up on."""
-    return GradeResult(task.student, task.assignment, Path(task.notebook).stem, attention=(f"not graded: {reason}",))
-
-
 KILLED = (f"grading it killed {ALLOWED_FAILURES + 1} workers (it was tried again after the first one died); look at "
           "the notebook, e.g. for a cell that uses all the memory")
 
@@ -166,7 +161,6 @@ class Attempt:
     task: GradeTask
     worker: str
     future: Any
-    deaths: int = 0  # workers that died while it was on them (0 when it never reached its worker)
 
 
 def _with_bundle(task_function: TaskFunction, task: GradeTask, run: str, hidden: tuple[str, ...]) -> GradeResult:
@@ -215,14 +209,14 @@ class Dispatch:
         alone_since = time.monotonic()
         while waiting or self.running:
             workers = self.client.nthreads()  # read each time: workers come and go
-            for attempt in self.stranded(workers):
-                yield from self.after_death(attempt, waiting)
+            for attempt, deaths in self.stranded(workers):
+                yield from self.after_death(attempt, deaths, waiting)
             self.send(waiting, workers)
             if workers or self.running:
                 alone_since = time.monotonic()
             elif time.monotonic() - alone_since > WORKER_WAIT:
                 reason = f"the cluster had no worker for {WORKER_WAIT} s; run `course grade` again when it has"
-                yield from ((task, failed(task, reason)) for task in waiting)
+                yield from ((task, task.not_graded(reason)) for task in waiting)
                 return
             try:
                 future = self.finished.get(timeout=POLL)
@@ -255,31 +249,30 @@ class Dispatch:
         try:
             result = attempt.future.result()
         except KilledWorker as error:  # the scheduler gave up on it, after allowed_failures + 1 deaths
-            attempt.deaths = getattr(error, "allowed_failures", 0) + 1
-            yield from self.after_death(attempt, waiting)
+            yield from self.after_death(attempt, getattr(error, "allowed_failures", 0) + 1, waiting)
             return
         except Exception as error:  # the cluster's failure, not the student's: reported per submission
-            result = failed(attempt.task, f"the cluster could not grade it ({type(error).__name__}: {str(error)[:200]})")
+            result = attempt.task.not_graded(f"the cluster could not grade it ({type(error).__name__}: {str(error)[:200]})")
         attempt.future.release()
         yield attempt.task, result
 
-    def stranded(self, workers: dict[str, int]) -> list[Attempt]:
-        """Attempts whose worker left the cluster; taken out of ``running``, with the deaths they caused."""
+    def stranded(self, workers: dict[str, int]) -> list[tuple[Attempt, int]]:
+        """Attempts whose worker left the cluster, taken out of ``running``, each with the worker deaths it
+        caused (0 when it never reached its worker, or the worker left politely)."""
         gone = [a for a in self.running.values() if a.worker not in workers and a.future.status == "pending"]
         if not gone:
             return []
         deaths = self.client.run_on_scheduler(_deaths, [a.future.key for a in gone])
         for attempt in gone:
             del self.running[attempt.future.key]
-            attempt.deaths = deaths.get(attempt.future.key, 0)
-        return gone
+        return [(attempt, deaths.get(attempt.future.key, 0)) for attempt in gone]
 
-    def after_death(self, attempt: Attempt, waiting: deque) -> Iterator[tuple[GradeTask, GradeResult]]:
+    def after_death(self, attempt: Attempt, deaths: int, waiting: deque) -> Iterator[tuple[GradeTask, GradeResult]]:
         """Charge the deaths to the task; it goes first in the queue again, or is reported after the second."""
         attempt.future.release()
         task = attempt.task
-        self.deaths[task.key] = self.deaths.get(task.key, 0) + attempt.deaths
+        self.deaths[task.key] = self.deaths.get(task.key, 0) + deaths
         if self.deaths[task.key] > ALLOWED_FAILURES:
-            yield task, failed(task, KILLED)
+            yield task, task.not_graded(KILLED)
         else:
             waiting.appendleft(task)

@@ -180,5 +180,4 @@ def run_task(task: GradeTask, bundle: Path, scratch: Path, start: Start, hidden:
     log = (scratch / "worker.log").read_text(errors="replace") if (scratch / "worker.log").exists() else ""
     tail = (log.strip().splitlines()[-1:] or ["no output"])[0][:200]
     reason = f"grading did not finish within {int(timeout)} s" if not finished else f"the grader crashed ({tail})"
-    return GradeResult(task.student, task.assignment, Path(task.notebook).stem, attention=(f"not graded: {reason}",),
-                       log=log[-20_000:])
+    return task.not_graded(reason, log=log[-20_000:])

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from course.settings import GradeSettings
 
@@ -94,6 +95,11 @@ class GradeTask:
     submission: bytes
     settings: GradeSettings
     bundle: str  # AssignmentBundle.key of the assignment
+
+    def not_graded(self, reason: str, log: str = "") -> "GradeResult":
+        """The result of a task that could not be graded, with why (and the log that says more)."""
+        return GradeResult(self.student, self.assignment, Path(self.notebook).stem,
+                           attention=(f"not graded: {reason}",), log=log)
 
     @property
     def fingerprint(self) -> str:

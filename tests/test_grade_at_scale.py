@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,28 @@ class Crashing:
         return GradeResult(task.student, task.assignment, "nb", points={"cell": 1.0}, max_points={"cell": 1.0})
 
 
+@contextmanager
+def local_dask(workers: int):
+    """A client of a LocalCluster of ``workers`` single-threaded worker processes on loopback."""
+    import cloudpickle
+    from distributed import Client, LocalCluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the test module
+    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as local, \
+            Client(local) as client:
+        yield client
+
+
+def run_fake(client, students: list[str], task_function: Crashing) -> list:
+    """One task per student through course.cluster, ``task_function`` standing in for the grading."""
+    from course.cluster import run_on_cluster
+    from course.settings import GradeSettings
+    from course.tasks import AssignmentBundle, GradeTask
+
+    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate(students)]
+    return list(run_on_cluster(client, tasks, {"a1": AssignmentBundle("a1", {}, {}, b"")}, (), task_function))
+
+
 @pytest.mark.cluster
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_worker_death_is_charged_to_the_task_it_was_running_and_to_no_other(tmp_path, workers):
@@ -282,21 +305,11 @@ def test_a_worker_death_is_charged_to_the_task_it_was_running_and_to_no_other(tm
     once, uncharged. Dask alone charges a death to every task it had handed the worker, queued ones
     included: with 7 tasks on 2 single-threaded workers, other students were blamed in 3 runs of 3;
     and a bundle sent as Dask data died with the last worker that held it (1 run in 6)."""
-    import cloudpickle
-    from distributed import Client, LocalCluster
+    from course.cluster import KILLED
 
-    from course.cluster import KILLED, run_on_cluster
-    from course.settings import GradeSettings
-    from course.tasks import AssignmentBundle, GradeTask
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the test module
     students = ["ann", "bomb", "bo", "victim", "cy", "dee", "eve"]
-    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate(students)]
-    bundle = AssignmentBundle("a1", {}, {}, b"")
-    (tmp_path / "marks").mkdir()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as local, \
-            Client(local) as client:
-        results = list(run_on_cluster(client, tasks, {"a1": bundle}, (), Crashing(tmp_path / "marks", 1.0)))
+    with local_dask(workers) as client:
+        results = run_fake(client, students, Crashing(tmp_path, 1.0))
     assert sorted(task.student for task, _ in results) == sorted(students)  # each once
     reasons = {result.student: result.attention for _, result in results if result.attention}
     assert reasons == {"bomb": (f"not graded: {KILLED}",)}
@@ -309,46 +322,29 @@ def test_a_task_whose_worker_leaves_the_cluster_politely_is_graded_elsewhere_unc
     its submission is not the cause, so it is graded on another worker with no attention line."""
     import threading
 
-    import cloudpickle
-    from distributed import Client, LocalCluster
-
-    from course.cluster import run_on_cluster
-    from course.settings import GradeSettings
-    from course.tasks import AssignmentBundle, GradeTask
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate("abc")]
-    (tmp_path / "marks").mkdir()
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as local, \
-            Client(local) as client:
+    with local_dask(2) as client:
         first = sorted(client.nthreads())[0]
         retire = threading.Timer(1.5, lambda: client.retire_workers(workers=[first], close_workers=True))
         retire.start()
-        results = list(run_on_cluster(client, tasks, {"a1": AssignmentBundle("a1", {}, {}, b"")}, (),
-                                      Crashing(tmp_path / "marks", 4.0)))
+        results = run_fake(client, ["a", "b", "c"], Crashing(tmp_path, 4.0))
         retire.join()
         assert first not in client.nthreads()  # it did leave while grading
     assert sorted(task.student for task, _ in results) == ["a", "b", "c"]
     assert [result.attention for _, result in results] == [(), (), ()]
-    attempts = sorted(len((tmp_path / "marks" / s).read_text().splitlines()) for s in "abc")
+    attempts = sorted(len((tmp_path / s).read_text().splitlines()) for s in "abc")
     assert attempts == [1, 1, 2]  # the one on the retired worker started again
 
 
 @pytest.mark.cluster
-def test_a_cluster_left_without_workers_reports_every_waiting_submission(monkeypatch):
+def test_a_cluster_left_without_workers_reports_every_waiting_submission(tmp_path, monkeypatch):
     """No worker for WORKER_WAIT seconds (every SLURM job ended, all workers stopped): the run
     ends with a line per submission still waiting, none silently dropped, and a rerun grades them."""
-    from distributed import Client, LocalCluster
-
     import course.cluster as cluster
-    from course.settings import GradeSettings
-    from course.tasks import AssignmentBundle, GradeTask
 
     monkeypatch.setattr(cluster, "WORKER_WAIT", 1)
     monkeypatch.setattr(cluster, "POLL", 0.2)
-    tasks = [GradeTask(f"{n:04d}", s, "a1", "nb.ipynb", b"{}", GradeSettings(), "b") for n, s in enumerate("ab")]
-    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as local, Client(local) as client:
-        results = list(cluster.run_on_cluster(client, tasks, {"a1": AssignmentBundle("a1", {}, {}, b"")}, ()))
+    with local_dask(0) as client:
+        results = run_fake(client, ["a", "b"], Crashing(tmp_path, 0.0))
     assert [task.student for task, _ in results] == ["a", "b"]
     assert all("no worker for 1 s" in result.attention[0] for _, result in results)
 
